@@ -265,7 +265,7 @@ class _Table:
             raise ReferenceFormatError(f"'{self._where(key)}' must be a list of tables")
         return [_Table(v, f"{self._where(key)}[{i}]") for i, v in enumerate(value)]
 
-    def str(self, key: str) -> str:
+    def text(self, key: str) -> str:
         value = self.raw(key)
         if not isinstance(value, str):
             raise ReferenceFormatError(f"'{self._where(key)}' must be text, got {value!r}")
@@ -277,7 +277,7 @@ class _Table:
             raise ReferenceFormatError(f"'{self._where(key)}' must be a number, got {value!r}")
         return float(value)
 
-    def int(self, key: str) -> int:
+    def whole(self, key: str) -> int:
         value = self.raw(key)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ReferenceFormatError(f"'{self._where(key)}' must be a whole number")
@@ -345,13 +345,13 @@ def _pooling(t: _Table, default_form: PoolingForm = PoolingForm.DEPTHWISE) -> Po
         raise ReferenceFormatError(
             f"'{t.path}.form' must be 'depthwise' or 'full', got {form_text!r}"
         ) from None
-    off = t.str("off_diagonal") if "off_diagonal" in t.data else "0"
-    return PoolingAnswer(form, t.str("value"), off, t.str("stride"), t.str("padding"))
+    off = t.text("off_diagonal") if "off_diagonal" in t.data else "0"
+    return PoolingAnswer(form, t.text("value"), off, t.text("stride"), t.text("padding"))
 
 
 def _item(t: _Table, key: str) -> Item:
     it = t.table(key)
-    return Item(key, it.str("title"), it.points())
+    return Item(key, it.text("title"), it.points())
 
 
 def _p1(t: _Table) -> P1Spec:
@@ -359,16 +359,16 @@ def _p1(t: _Table) -> P1Spec:
     if expected.shape != (2, 3, 3):
         raise ReferenceFormatError("'p1.expected' must be two 3x3 kernels")
     return P1Spec(
-        title=t.str("title"),
+        title=t.text("title"),
         points=t.points(),
         visibility=t.visibility(),
-        padding=t.int("padding"),
+        padding=t.whole("padding"),
         image_shapes=tuple((r[0], r[1]) for r in t.int_rows("image_shapes", 2)),
         tolerance=t.num("tolerance"),
         expected=Array((2, 1, 3, 3), expected.values),
         credit_per_channel=t.credit("credit_per_channel"),
         mistakes=tuple(
-            FilterMistake(m.str("name"), m.credit(), m.str("feedback"), m.array("answer"))
+            FilterMistake(m.text("name"), m.credit(), m.text("feedback"), m.array("answer"))
             for m in t.tables("mistakes")
         ),
     )
@@ -377,7 +377,7 @@ def _p1(t: _Table) -> P1Spec:
 def _p2(t: _Table) -> P2Spec:
     expected = t.table("expected")
     return P2Spec(
-        title=t.str("title"),
+        title=t.text("title"),
         points=t.points(),
         visibility=t.visibility(),
         cases=tuple((r[0], r[1], r[2], r[3]) for r in t.int_rows("cases", 4)),
@@ -389,7 +389,7 @@ def _p2(t: _Table) -> P2Spec:
         ),
         mistakes=tuple(
             PoolingMistake(
-                m.str("name"), m.credit(), m.str("feedback"), _pooling(m.table("answer"))
+                m.text("name"), m.credit(), m.text("feedback"), _pooling(m.table("answer"))
             )
             for m in t.tables("mistakes")
         ),
@@ -401,14 +401,14 @@ def _p3(t: _Table) -> P3Spec:
     if expected.shape != (3,):
         raise ReferenceFormatError("'p3.expected' must be three weights (R, G, B)")
     return P3Spec(
-        title=t.str("title"),
+        title=t.text("title"),
         points=t.points(),
         visibility=t.visibility(),
         expected=Array((1, 3, 1, 1), expected.values),
         image_shapes=tuple((r[0], r[1]) for r in t.int_rows("image_shapes", 2)),
         tolerance=t.num("tolerance"),
         mistakes=tuple(
-            FilterMistake(m.str("name"), m.credit(), m.str("feedback"), m.array("answer"))
+            FilterMistake(m.text("name"), m.credit(), m.text("feedback"), m.array("answer"))
             for m in t.tables("mistakes")
         ),
     )
@@ -418,7 +418,7 @@ def _p4(t: _Table) -> P4Spec:
     rubric = t.raw("rubric")
     if not isinstance(rubric, list) or not all(isinstance(r, str) for r in rubric):
         raise ReferenceFormatError("'p4.rubric' must be a list of texts")
-    return P4Spec(t.str("title"), t.points(), t.visibility(), tuple(rubric))
+    return P4Spec(t.text("title"), t.points(), t.visibility(), tuple(rubric))
 
 
 def _p5(t: _Table) -> P5Spec:
@@ -427,15 +427,15 @@ def _p5(t: _Table) -> P5Spec:
         raise ReferenceFormatError("'p5.plausible_percent' must be [low, high]")
     items = t.table("items")
     return P5Spec(
-        title=t.str("title"),
+        title=t.text("title"),
         visibility=t.visibility(),
-        test_total=t.int("test_total"),
+        test_total=t.whole("test_total"),
         plausible_percent=(float(band[0]), float(band[1])),
-        loss_formula=t.str("loss_formula"),
+        loss_formula=t.text("loss_formula"),
         learning_rate=t.num("learning_rate"),
-        batch_size=t.int("batch_size"),
-        epochs=t.int("epochs"),
-        seed=t.int("seed"),
+        batch_size=t.whole("batch_size"),
+        epochs=t.whole("epochs"),
+        seed=t.whole("seed"),
         min_accuracy_percent=t.num("min_accuracy_percent"),
         claims=_item(items, "claims"),
         loss=_item(items, "loss"),
@@ -461,10 +461,10 @@ def _p6(t: _Table) -> P6Spec:
         items.append(
             FormulaSpec(
                 derivative=_derivative(key, it.path),
-                part=it.str("part"),
+                part=it.text("part"),
                 points=it.points(),
-                lhs=it.str("lhs"),
-                answer=it.str("answer"),
+                lhs=it.text("lhs"),
+                answer=it.text("answer"),
             )
         )
     missing = set(Derivative) - {i.derivative for i in items}
@@ -477,10 +477,10 @@ def _p6(t: _Table) -> P6Spec:
         answers = m.table("answers")
         mistakes.append(
             FormulaMistake(
-                m.str("name"),
+                m.text("name"),
                 m.credit(),
-                m.str("feedback"),
-                tuple((_derivative(k, answers.path), answers.str(k)) for k in answers.data),
+                m.text("feedback"),
+                tuple((_derivative(k, answers.path), answers.text(k)) for k in answers.data),
             )
         )
     lo_hi = t.raw("width_range")
@@ -493,9 +493,9 @@ def _p6(t: _Table) -> P6Spec:
     if not isinstance(depths, list) or not all(isinstance(d, int) and d >= 2 for d in depths):
         raise ReferenceFormatError("'p6.depths' must be a list of whole numbers >= 2")
     return P6Spec(
-        title=t.str("title"),
+        title=t.text("title"),
         visibility=t.visibility(),
-        draws=t.int("draws"),
+        draws=t.whole("draws"),
         depths=tuple(depths),
         width_range=(int(lo_hi[0]), int(lo_hi[1])),
         activations=tuple(str(a) for a in acts),
@@ -519,27 +519,27 @@ def _p7(t: _Table) -> P7Spec:
     for key in counts_t.data:
         c = counts_t.table(key)
         counts.append(
-            CountSpec(_count_name(key, c.path), c.int("value"), c.points(), c.str("title"))
+            CountSpec(_count_name(key, c.path), c.whole("value"), c.points(), c.text("title"))
         )
     mistakes = []
     for m in t.tables("mistakes"):
         values = m.table("values")
         mistakes.append(
             CountMistake(
-                m.str("name"),
+                m.text("name"),
                 m.credit(),
-                m.str("feedback"),
-                tuple((_count_name(k, values.path), values.int(k)) for k in values.data),
+                m.text("feedback"),
+                tuple((_count_name(k, values.path), values.whole(k)) for k in values.data),
             )
         )
     items = t.table("items")
     ins = t.raw("input_shape")
     outs = t.raw("output_shape")
     return P7Spec(
-        title=t.str("title"),
+        title=t.text("title"),
         visibility=t.visibility(),
         connections=t.int_rows("connections"),
-        kernel_size=t.int("kernel_size"),
+        kernel_size=t.whole("kernel_size"),
         input_shape=(int(ins[0]), int(ins[1]), int(ins[2])),
         output_shape=(int(outs[0]), int(outs[1]), int(outs[2])),
         counts=tuple(counts),
@@ -565,8 +565,8 @@ def load_reference(path: Path | None = None) -> Reference:
     hw = root.table("homework")
     try:
         return Reference(
-            title=hw.str("title"),
-            version=hw.str("version"),
+            title=hw.text("title"),
+            version=hw.text("version"),
             content_hash=hashlib.sha256(raw).hexdigest(),
             path=path,
             p1=_p1(root.table("p1")),
