@@ -1,0 +1,135 @@
+"""The `grade` command: a thin click shell over grader.api.
+
+Exit codes (documented in README.md):
+  0  everything graded (whatever the students scored)
+  1  graded, but some input could not be read (a malformed answers.toml, an entry in it
+     that does not parse) or a student could not be graded at all: see the messages
+  2  usage error: a path that does not exist, a bad option, an unusable reference file
+  3  the grader itself failed (a bug: please report it)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from grader.api import BatchResult, StudentReport, check_reference, grade_path
+from grader.extraction.answers_file import TEMPLATE
+from grader.pipeline import GradeOptions, SubmissionNotFound
+from grader.reference import DEFAULT_REFERENCE, Reference, ReferenceFormatError, load_reference
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+reference_option = click.option(
+    "--reference",
+    "reference_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_REFERENCE,
+    show_default="reference/hw4.toml",
+    help="The reference answers and rubric to grade against.",
+)
+
+
+def _load(reference_path: Path) -> Reference:
+    try:
+        return load_reference(reference_path)
+    except ReferenceFormatError as exc:
+        raise click.UsageError(f"the reference cannot be used: {exc}") from None
+
+
+class _GradeGroup(click.Group):
+    """`grade PATH` grades; `grade check-reference` and `grade template` are commands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="grader")
+def main() -> None:
+    """Grade Homework 4 submissions and write score reports.
+
+    \b
+    grade submissions/alice          grade one student (reports in reports/alice/)
+    grade submissions/               grade every student folder in a class folder
+    grade check-reference            verify every reference answer after an edit
+    grade template > answers.toml    an empty answer file for students
+    """
+
+
+@main.command("run")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports"),
+    show_default=True,
+    help="Reports go to OUT/<student>/.",
+)
+@reference_option
+@click.option("--no-code", is_flag=True, help="Do not run student code (P5 training, P7).")
+def run(path: Path, out_dir: Path, reference_path: Path, no_code: bool) -> None:
+    """Grade PATH: one submission folder, or a folder of submission folders."""
+    from grader.reporting import render_terminal
+
+    reference = _load(reference_path)
+    color = sys.stdout.isatty()
+
+    def show(report: StudentReport) -> None:
+        if report.result is not None:
+            click.echo(render_terminal(report.result, color=color))
+            click.echo(f"Reports: {report.report_dir}\n")
+        else:
+            click.secho(f"{report.student}: could not be graded: {report.error}", err=True)
+
+    try:
+        batch = grade_path(path, reference, out_dir, GradeOptions(run_code=not no_code), show)
+    except SubmissionNotFound as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.exit(_exit_code(batch))
+
+
+def _exit_code(batch: BatchResult) -> int:
+    for message in batch.input_errors + batch.failures:
+        click.secho(f"error: {message}", err=True, fg="red")
+    if batch.input_errors or batch.failures:
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+@main.command("check-reference")
+@reference_option
+def check_reference_command(reference_path: Path) -> None:
+    """Verify every reference answer independently (torch, sympy); non-zero exit on failure."""
+    reference = _load(reference_path)
+    checks = check_reference(reference)
+    width = max(len(c.name) for c in checks)
+    click.echo(f"Reference {reference.path} (sha256 {reference.content_hash[:12]})")
+    for c in checks:
+        mark = click.style("ok  ", fg="green") if c.passed else click.style("FAIL", fg="red")
+        click.echo(f"{mark} {c.problem.value:3} {c.name:<{width}}  {c.detail}")
+    failed = [c for c in checks if not c.passed]
+    click.echo(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(EXIT_INPUT if failed else EXIT_OK)
+
+
+@main.command("template")
+def template() -> None:
+    """Print an empty answers.toml with comments, for students to fill in."""
+    click.echo(TEMPLATE, nl=False)
+
+
+def entry() -> None:
+    """Console-script entry: turns an unexpected crash into exit code 3 with a message."""
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        click.secho(f"grader error (a bug, please report it): {exc!r}", err=True, fg="red")
+        sys.exit(EXIT_INTERNAL)

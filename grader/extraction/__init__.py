@@ -1,0 +1,1 @@
+"""Extraction: submission files (answers.toml, write-ups, code) into typed answers."""

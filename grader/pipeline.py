@@ -1,0 +1,112 @@
+"""Grading one submission: files -> answers -> checks -> results, as an ordered list of steps.
+
+Every step is guarded: a failure of the grader on one problem becomes a GRADER_ERROR result
+for that problem, so a report always exists and other problems are still graded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from grader.checks.common import grader_error
+from grader.checks.manual import check_p4
+from grader.inputs import SubmissionInputs, read_submission
+from grader.models import (
+    Answer,
+    CheckResult,
+    CountName,
+    Derivative,
+    ManualScore,
+    ProblemId,
+    ProblemResult,
+    SubmissionResult,
+)
+from grader.reference import Reference
+
+
+class SubmissionNotFound(Exception):
+    """The path given is not a submission folder."""
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    run_code: bool = True  # run the student's code in the sandbox (P5 training, P7 layer)
+
+
+DEFAULT_OPTIONS = GradeOptions()
+
+
+def grade_submission(
+    folder: Path,
+    reference: Reference,
+    manual: tuple[ManualScore, ...] = (),
+    options: GradeOptions = DEFAULT_OPTIONS,
+) -> SubmissionResult:
+    if not folder.is_dir():
+        raise SubmissionNotFound(f"{folder} is not a folder")
+    inputs = read_submission(folder)
+    manual_by_id = {m.test_id: m for m in manual}
+    problems = tuple(
+        _guarded(reference, problem, partial(_check, problem, reference, inputs, manual_by_id))
+        for problem in ProblemId
+    )
+    return SubmissionResult(
+        student=folder.name,
+        problems=problems,
+        notes=inputs.notes,
+        input_errors=inputs.input_errors,
+    )
+
+
+def _guarded(
+    reference: Reference, problem: ProblemId, run: Callable[[], tuple[CheckResult, ...]]
+) -> ProblemResult:
+    title = reference.title_of(problem)
+    try:
+        checks = run()
+    except Exception as exc:  # noqa: BLE001 - a grader bug must not lose the other problems
+        spec = getattr(reference, problem.value.lower())
+        checks = (
+            grader_error(problem.value, problem, title, float(spec.points), spec.visibility, exc),
+        )
+    return ProblemResult(problem, title, checks)
+
+
+def _check(
+    problem: ProblemId,
+    reference: Reference,
+    inputs: SubmissionInputs,
+    manual: dict[str, ManualScore],
+) -> tuple[CheckResult, ...]:
+    # Imported here so `grade --help` and report rendering never pay for torch.
+    from grader.checks import accuracy_claims, counts, filters, jacobians, pooling
+
+    answers = inputs.answers
+
+    def one(key: str) -> Answer | None:
+        return answers.find(problem, key)
+
+    if problem is ProblemId.P1:
+        return filters.check_p1(reference.p1, one("filter"))
+    if problem is ProblemId.P2:
+        return pooling.check_p2(reference.p2, one("filter"))
+    if problem is ProblemId.P3:
+        return filters.check_p3(reference.p3, one("filter"))
+    if problem is ProblemId.P4:
+        return (
+            check_p4(
+                reference.p4,
+                inputs.proof,
+                manual.get("P4"),
+                writeup_read=inputs.writeup_read,
+            ),
+        )
+    if problem is ProblemId.P5:
+        claims = accuracy_claims.check_p5_claims(reference.p5, one("accuracy"))
+        return claims
+    if problem is ProblemId.P6:
+        return jacobians.check_p6(reference.p6, {d: one(d.value) for d in Derivative})
+    return counts.check_p7_counts(reference.p7, {c: one(c.value) for c in CountName})
