@@ -23,7 +23,7 @@ class SubmissionInputs:
 
 
 def read_submission(folder: Path) -> SubmissionInputs:
-    from grader.checks.accuracy_claims import parse_accuracy_claim
+    from grader.extraction.accuracy_text import parse_accuracy_claim
     from grader.extraction.writeup import read_writeup
 
     notes: list[str] = []
