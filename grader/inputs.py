@@ -9,23 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.extraction.accuracy_text import parse_accuracy_claim
 from grader.extraction.answers_file import AnswersFileError, read_answers_file
+from grader.extraction.code import CodeSubmission, read_submission_code
+from grader.extraction.writeup import read_writeup
 from grader.models import Answer, AnswerSet, Source
 
 
 @dataclass(frozen=True)
 class SubmissionInputs:
+    folder: Path
     answers: AnswerSet
     proof: Source | None  # P4's text, for the person who grades it
     writeup_read: bool  # a write-up document was found and read
+    code: CodeSubmission  # definitions taken statically from .py/.ipynb (nothing run yet)
     notes: tuple[str, ...]
     input_errors: tuple[str, ...]
 
 
 def read_submission(folder: Path) -> SubmissionInputs:
-    from grader.extraction.accuracy_text import parse_accuracy_claim
-    from grader.extraction.writeup import read_writeup
-
     notes: list[str] = []
     errors: list[str] = []
     file_answers: AnswerSet | None = None
@@ -40,10 +42,19 @@ def read_submission(folder: Path) -> SubmissionInputs:
     if file_answers is not None:
         notes.extend(file_answers.notes)
     answers = merge_answers(file_answers, writeup, notes)
+    code = read_submission_code(folder)
+    notes.extend(code.notes)
+    if code.skipped:
+        notes.append(
+            "Not run (top-level work skipped, only definitions taken): " + "; ".join(code.skipped)
+        )
+    notes.extend(f"Needs review (possible tampering): {f.describe()}" for f in code.findings)
     return SubmissionInputs(
+        folder=folder,
         answers=answers,
         proof=reading.proof_text,
         writeup_read=bool(reading.files),
+        code=code,
         notes=tuple(notes),
         input_errors=tuple(errors),
     )

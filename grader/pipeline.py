@@ -49,8 +49,9 @@ def grade_submission(
         raise SubmissionNotFound(f"{folder} is not a folder")
     inputs = read_submission(folder)
     manual_by_id = {m.test_id: m for m in manual}
+    run = options.run_code
     problems = tuple(
-        _guarded(reference, problem, partial(_check, problem, reference, inputs, manual_by_id))
+        _guarded(reference, problem, partial(_check, problem, reference, inputs, manual_by_id, run))
         for problem in ProblemId
     )
     return SubmissionResult(
@@ -58,6 +59,16 @@ def grade_submission(
         problems=problems,
         notes=inputs.notes,
         input_errors=inputs.input_errors,
+        sandbox_layers=_layers() if run and inputs.code.units else (),
+    )
+
+
+def _layers() -> tuple[str, ...]:
+    """Isolation layers in force for this run, and in words those that are not."""
+    from grader.sandbox.runner import available_layers
+
+    return tuple(
+        name if usable else f"{name} NOT applied: {why}" for name, usable, why in available_layers()
     )
 
 
@@ -80,9 +91,11 @@ def _check(
     reference: Reference,
     inputs: SubmissionInputs,
     manual: dict[str, ManualScore],
+    run_code: bool,
 ) -> tuple[CheckResult, ...]:
     # Imported here so `grade --help` and report rendering never pay for torch.
     from grader.checks import accuracy_claims, counts, filters, jacobians, pooling
+    from grader.code_runs import p5_code_results, p7_code_results
 
     answers = inputs.answers
 
@@ -106,7 +119,8 @@ def _check(
         )
     if problem is ProblemId.P5:
         claims = accuracy_claims.check_p5_claims(reference.p5, one("accuracy"))
-        return claims
+        return claims + p5_code_results(reference.p5, inputs.code, inputs.folder, run_code)
     if problem is ProblemId.P6:
         return jacobians.check_p6(reference.p6, {d: one(d.value) for d in Derivative})
-    return counts.check_p7_counts(reference.p7, {c: one(c.value) for c in CountName})
+    written = counts.check_p7_counts(reference.p7, {c: one(c.value) for c in CountName})
+    return written + p7_code_results(reference.p7, inputs.code, inputs.folder, run_code)

@@ -1,0 +1,161 @@
+"""P7 from the student's code: the C3_layer implementation, measured in the sandbox child
+(parameter count, output shape, which input maps each output map reads), compared here with
+the reference table. A count that the module's own parameters() reports differently from the
+module's actual tensors is flagged for review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from grader.checks.common import missing, scored
+from grader.checks.loss import (
+    ChildOutcome,
+    TaskRunner,
+    child_result,
+    default_runner,
+    failed_run_status,
+)
+from grader.checks.loss import units_request as _units
+from grader.extraction.code import CodeSubmission
+from grader.models import CheckResult, CountName, ProblemId, Status
+from grader.reference import Item, P7Spec
+
+NOT_SUBMITTED = "no C3_layer implementation submitted"
+
+
+def run_p7(
+    code: CodeSubmission, submission_dir: Path, spec: P7Spec, run: TaskRunner | None = None
+) -> ChildOutcome | None:
+    """Measure the student's C3_layer in the child; None when no C3_layer is defined."""
+    unit = code.unit_defining("C3_layer")
+    if unit is None:
+        return None
+    lenet = code.unit_defining("LeNet")
+    request = {
+        "units": _units(code.units),
+        "c3_unit": code.units.index(unit),
+        "lenet_unit": None if lenet is None else code.units.index(lenet),
+        "input_shape": list(spec.input_shape),
+        "batch": 2,
+        "seed": 0,
+        "call_seconds": 10.0,
+    }
+    return (run or default_runner())("p7.inspect", request, submission_dir)
+
+
+def _result(spec: P7Spec, item: Item, status: Status, feedback: str) -> CheckResult:
+    return CheckResult(
+        f"P7 {item.key}", ProblemId.P7, item.title, status, 0.0, item.points, feedback,
+        visibility=spec.visibility,
+    )  # fmt: skip
+
+
+def _scored(
+    spec: P7Spec, item: Item, credit: float, feedback: str, details: tuple[str, ...] = ()
+) -> CheckResult:
+    return scored(
+        f"P7 {item.key}", ProblemId.P7, item.title, item.points, spec.visibility, credit,
+        feedback, details=details,
+    )  # fmt: skip
+
+
+def _items(spec: P7Spec) -> tuple[Item, Item, Item]:
+    return spec.parameters, spec.shape, spec.connection_item
+
+
+def _parameters(
+    spec: P7Spec, measured: dict[str, Any], lenet: dict[str, Any] | None
+) -> CheckResult:
+    item = spec.parameters
+    counts = measured["counts"]
+    actual = int(counts["walked"])
+    want = spec.count(CountName.C3_ORIGINAL).value
+    details = []
+    flags = []
+    if int(counts["reported"]) != actual or int(counts["state"]) != actual:
+        flags.append(
+            f"Needs review: the module's own parameters() gives {counts['reported']}, its "
+            f"parameter tensors hold {actual} and its state_dict {counts['state']}; the "
+            "count of the actual tensors is used."
+        )
+    if lenet is not None and lenet.get("status") == "ok":
+        total = int(lenet["counts"]["walked"])
+        details.append(f"LeNet() has {total} parameters (Table I LeNet: "
+                       f"{spec.count(CountName.LENET_ORIGINAL).value})")  # fmt: skip
+    elif lenet is not None:
+        details.append(f"LeNet() could not be built: {lenet.get('message')}")
+    if actual == want:
+        words = f"C3_layer() has {actual} parameters, as Table I gives."
+    else:
+        full = spec.count(CountName.C3_FULL).value
+        hint = " (a full Conv2d(6,16,5))" if actual == full else ""
+        words = f"C3_layer() has {actual} parameters{hint}; Table I gives {want}."
+    return _scored(spec, item, 1.0 if actual == want else 0.0, " ".join([words, *flags]),
+                   tuple(details))  # fmt: skip
+
+
+def _shape(spec: P7Spec, measured: dict[str, Any]) -> CheckResult:
+    got = tuple(int(s) for s in measured["shape"])
+    want = spec.output_shape
+    n, c, h, w = 2, *spec.input_shape
+    ok = got[1:] == want
+    words = f"Input ({n},{c},{h},{w}) gives output {got}" + (
+        ", as expected." if ok else f"; expected ({n},{','.join(map(str, want))})."
+    )
+    return _scored(spec, spec.shape, 1.0 if ok else 0.0, words)
+
+
+def _connections(spec: P7Spec, measured: dict[str, Any]) -> CheckResult:
+    reads = [list(r) for r in measured["reads"]]
+    want = [list(r) for r in spec.connections]
+    if len(reads) != len(want):
+        return _scored(
+            spec, spec.connection_item, 0.0,
+            f"C3_layer() has {len(reads)} output maps; Table I has {len(want)}.",
+        )  # fmt: skip
+    wrong = [
+        f"output map {j} reads {reads[j]} instead of {want[j]}"
+        for j in range(len(want))
+        if reads[j] != want[j]
+    ]
+    if not wrong:
+        return _scored(
+            spec, spec.connection_item, 1.0,
+            "Every output map reads exactly the input maps of its column of Table I "
+            "(measured by the gradient of each output map with respect to the input).",
+        )  # fmt: skip
+    right = len(want) - len(wrong)
+    return _scored(
+        spec, spec.connection_item, right / len(want),
+        f"{right} of {len(want)} output maps match Table I; " + "; ".join(wrong) + ".",
+    )  # fmt: skip
+
+
+def check_c3(spec: P7Spec, outcome: ChildOutcome | None) -> tuple[CheckResult, ...]:
+    """Results for spec.parameters, spec.shape and spec.connection_item, in that order.
+    outcome None means the submission defines no C3_layer."""
+    if outcome is None:
+        return tuple(
+            missing(f"P7 {i.key}", ProblemId.P7, i.title, i.points, spec.visibility,
+                    f"Nothing to run: {NOT_SUBMITTED}.")
+            for i in _items(spec)
+        )  # fmt: skip
+    bad = failed_run_status(outcome)
+    if bad is not None:
+        words = f"C3_layer could not be measured: {outcome.message}"
+        return tuple(_result(spec, i, bad, words) for i in _items(spec))
+    value, why = child_result(outcome)
+    if value is None:
+        return tuple(_result(spec, i, Status.INVALID_OUTPUT, why) for i in _items(spec))
+    measured = value.get("c3", {})
+    if measured.get("status") != "ok":
+        status = Status.TIMEOUT if measured.get("status") == "timeout" else Status.ERROR
+        load = "; ".join(str(e) for e in value.get("load_errors", []))
+        words = f"C3_layer() failed: {measured.get('message')}" + (f" ({load})" if load else "")
+        return tuple(_result(spec, i, status, words) for i in _items(spec))
+    return (
+        _parameters(spec, measured, value.get("lenet")),
+        _shape(spec, measured),
+        _connections(spec, measured),
+    )
