@@ -1,0 +1,5 @@
+import torch
+
+
+def run():
+    return torch.zeros(100_000_000)
