@@ -108,11 +108,12 @@ def check_reference_command(reference_path: Path) -> None:
     """Verify every reference answer independently (torch, sympy); non-zero exit on failure."""
     reference = _load(reference_path)
     checks = check_reference(reference)
-    width = max(len(c.name) for c in checks)
+    width = min(max(len(c.name) for c in checks), 64)
     click.echo(f"Reference {reference.path} (sha256 {reference.content_hash[:12]})")
     for c in checks:
         mark = click.style("ok  ", fg="green") if c.passed else click.style("FAIL", fg="red")
-        click.echo(f"{mark} {c.problem.value:3} {c.name:<{width}}  {c.detail}")
+        detail = c.detail if len(c.detail) <= 90 else c.detail[:87] + "..."
+        click.echo(f"{mark} {c.problem.value:3} {c.name:<{width}}  {detail}")
     failed = [c for c in checks if not c.passed]
     click.echo(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
     sys.exit(EXIT_INPUT if failed else EXIT_OK)

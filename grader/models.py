@@ -275,20 +275,18 @@ class ProblemResult:
 
     @property
     def outcome(self) -> Outcome:
-        """Problem-level outcome, for summaries: the worst-informative of its checks."""
+        """Problem-level outcome, for summaries. A problem whose checks all share one
+        unscored outcome (missing, timeout, ...) has that outcome; otherwise the score
+        decides, and each check keeps its own outcome in the details."""
         outcomes = {c.outcome for c in self.checks}
-        for o in (Outcome.TIMEOUT, Outcome.ERROR, Outcome.MANUAL, Outcome.MISSING):
-            if outcomes == {o}:
-                return o
+        if len(outcomes) == 1 and not outcomes & {Outcome.FULL, Outcome.PARTIAL}:
+            return outcomes.pop()
         if self.pending:
             return Outcome.MANUAL
         if self.max_score and self.score >= self.max_score - 1e-9:
             return Outcome.FULL
         if self.score > 0:
             return Outcome.PARTIAL
-        for o in (Outcome.TIMEOUT, Outcome.ERROR, Outcome.MISSING):
-            if o in outcomes:
-                return o
         return Outcome.ZERO
 
 

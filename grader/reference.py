@@ -80,6 +80,7 @@ class P3Spec:
     expected: Array  # shape (1, 3, 1, 1)
     image_shapes: tuple[tuple[int, int], ...]
     tolerance: float
+    mistake_tolerance: float  # students round (0.3333 for 1/3): mistakes are matched within this
     mistakes: tuple[FilterMistake, ...]
 
 
@@ -407,6 +408,7 @@ def _p3(t: _Table) -> P3Spec:
         expected=Array((1, 3, 1, 1), expected.values),
         image_shapes=tuple((r[0], r[1]) for r in t.int_rows("image_shapes", 2)),
         tolerance=t.num("tolerance"),
+        mistake_tolerance=t.num("mistake_tolerance"),
         mistakes=tuple(
             FilterMistake(m.text("name"), m.credit(), m.text("feedback"), m.array("answer"))
             for m in t.tables("mistakes")

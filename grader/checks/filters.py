@@ -292,7 +292,7 @@ def _judge_p3(spec: P3Spec, answer: Answer, weight: Array) -> CheckResult:
     if got.same_as(targets, spec.tolerance):
         return result(1.0, f"The filter computes {_weights_text(spec.expected.values)}: right.")
     for mistake in spec.mistakes:
-        if got.same_as(_p3_outputs(mistake.answer, images), spec.tolerance):
+        if got.same_as(_p3_outputs(mistake.answer, images), spec.mistake_tolerance):
             return result(mistake.credit, mistake.feedback, mistake.name)
     if got.problem is not None:
         return result(0.0, f"The filter cannot be applied to an RGB image: {got.problem}.")
