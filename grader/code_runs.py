@@ -1,19 +1,39 @@
-"""The student's code, run in the sandbox for P5 (loss and training) and P7 (the C3 layer).
+"""The student's code, run in the sandbox for P5 (loss and training) and P7 (the C3 layer),
+and the cross-check of what the write-up claims against what the code was measured to do.
 
 Kept apart from the pure checks: this is the only step of grading that starts processes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.checks.c3_layer import check_c3, run_p7
-from grader.checks.loss import check_p5_code, default_cache_dir
+from grader.checks.loss import (
+    P5Session,
+    child_result,
+    compare_claims_with_measured,
+    default_cache_dir,
+    failed_run_status,
+)
 from grader.extraction.code import CodeSubmission
-from grader.models import CheckResult, ProblemId, Status, Visibility
+from grader.models import (
+    AccuracyAnswer,
+    Answer,
+    CheckResult,
+    CountAnswer,
+    CountName,
+    LossKind,
+    ProblemId,
+    Status,
+    Visibility,
+)
 from grader.reference import Item, P5Spec, P7Spec
 
 NOT_RUN = "Student code was not run (--no-code): this item was not graded."
+_LOSS_WORDS = {LossKind.SQUARE: "square loss", LossKind.LOGISTIC: "logistic loss"}
 
 
 def _skipped(test_id: str, problem: ProblemId, item: Item, visibility: Visibility) -> CheckResult:
@@ -23,21 +43,85 @@ def _skipped(test_id: str, problem: ProblemId, item: Item, visibility: Visibilit
     )  # fmt: skip
 
 
-def p5_code_results(
-    spec: P5Spec, code: CodeSubmission, folder: Path, run_code: bool
-) -> tuple[CheckResult, ...]:
+@dataclass(frozen=True)
+class P5Run:
+    results: tuple[CheckResult, ...]
+    measured: Mapping[LossKind, float]  # test accuracy in percent, as the grader measured it
+
+
+@dataclass(frozen=True)
+class P7Run:
+    results: tuple[CheckResult, ...]
+    measured: Mapping[CountName, int]  # parameter counts of the student's own modules
+
+
+def run_p5(spec: P5Spec, code: CodeSubmission, folder: Path, run_code: bool) -> P5Run:
     if not run_code:
-        return (
-            _skipped("P5 loss", ProblemId.P5, spec.loss, spec.visibility),
-            _skipped("P5 training", ProblemId.P5, spec.training, spec.visibility),
+        return P5Run(
+            (
+                _skipped("P5 loss", ProblemId.P5, spec.loss, spec.visibility),
+                _skipped("P5 training", ProblemId.P5, spec.training, spec.visibility),
+            ),
+            {},
         )
-    return check_p5_code(spec, code, folder, cache_dir=default_cache_dir())
+    session = P5Session(spec, cache_dir=default_cache_dir())
+    results = session.check(code, folder)
+    return P5Run(results, dict(session.measured))
 
 
-def p7_code_results(
-    spec: P7Spec, code: CodeSubmission, folder: Path, run_code: bool
-) -> tuple[CheckResult, ...]:
+def run_p7_code(spec: P7Spec, code: CodeSubmission, folder: Path, run_code: bool) -> P7Run:
     if not run_code:
         items = (spec.parameters, spec.shape, spec.connection_item)
-        return tuple(_skipped(f"P7 {i.key}", ProblemId.P7, i, spec.visibility) for i in items)
-    return check_c3(spec, run_p7(code, folder, spec))
+        return P7Run(
+            tuple(_skipped(f"P7 {i.key}", ProblemId.P7, i, spec.visibility) for i in items), {}
+        )
+    outcome = run_p7(code, folder, spec)
+    measured: dict[CountName, int] = {}
+    if outcome is not None and failed_run_status(outcome) is None:
+        value, _ = child_result(outcome)
+        for key, name in (("c3", CountName.C3_ORIGINAL), ("lenet", CountName.LENET_ORIGINAL)):
+            part = (value or {}).get(key)
+            if isinstance(part, dict) and part.get("status") == "ok":
+                measured[name] = int(part["counts"]["walked"])
+    return P7Run(check_c3(spec, outcome), measured)
+
+
+def cross_check_claims(
+    claims: tuple[CheckResult, ...], answer: Answer | None, measured: Mapping[LossKind, float]
+) -> tuple[CheckResult, ...]:
+    """Beside each claimed accuracy, what the grader measured (the square loss: the student's
+    own loss; the logistic loss: the baseline trained with the reference protocol)."""
+    if answer is None or not isinstance(answer.value, AccuracyAnswer) or not measured:
+        return claims
+    lines = tuple(
+        f"Cross-check, {_LOSS_WORDS[kind]}: " + compare_claims_with_measured(claim, measured[kind])
+        for kind, claim in answer.value.claims
+        if kind in measured
+    )
+    return tuple(replace(c, details=c.details + lines) for c in claims)
+
+
+def cross_check_counts(
+    counts: tuple[CheckResult, ...],
+    answers: Mapping[CountName, Answer | None],
+    measured: Mapping[CountName, int],
+) -> tuple[CheckResult, ...]:
+    """A count the write-up states beside the count of the module the student submitted."""
+    checked = []
+    for result in counts:
+        name = CountName(result.test_id.removeprefix("P7 "))
+        answer = answers.get(name)
+        built = measured.get(name)
+        if built is None or answer is None or not isinstance(answer.value, CountAnswer):
+            checked.append(result)
+            continue
+        claimed = answer.value.value
+        module = "C3_layer()" if name is CountName.C3_ORIGINAL else "LeNet()"
+        line = (
+            f"Cross-check: the submitted {module} has {built} parameters, as stated."
+            if claimed == built
+            else f"Cross-check: the write-up states {claimed}, but the submitted {module} "
+            f"has {built} parameters."
+        )
+        checked.append(replace(result, details=result.details + (line,)))
+    return tuple(checked)

@@ -95,7 +95,7 @@ def _check(
 ) -> tuple[CheckResult, ...]:
     # Imported here so `grade --help` and report rendering never pay for torch.
     from grader.checks import accuracy_claims, counts, filters, jacobians, pooling
-    from grader.code_runs import p5_code_results, p7_code_results
+    from grader.code_runs import cross_check_claims, cross_check_counts, run_p5, run_p7_code
 
     answers = inputs.answers
 
@@ -119,8 +119,11 @@ def _check(
         )
     if problem is ProblemId.P5:
         claims = accuracy_claims.check_p5_claims(reference.p5, one("accuracy"))
-        return claims + p5_code_results(reference.p5, inputs.code, inputs.folder, run_code)
+        p5 = run_p5(reference.p5, inputs.code, inputs.folder, run_code)
+        return cross_check_claims(claims, one("accuracy"), p5.measured) + p5.results
     if problem is ProblemId.P6:
         return jacobians.check_p6(reference.p6, {d: one(d.value) for d in Derivative})
-    written = counts.check_p7_counts(reference.p7, {c: one(c.value) for c in CountName})
-    return written + p7_code_results(reference.p7, inputs.code, inputs.folder, run_code)
+    stated = {c: one(c.value) for c in CountName}
+    written = counts.check_p7_counts(reference.p7, stated)
+    p7 = run_p7_code(reference.p7, inputs.code, inputs.folder, run_code)
+    return cross_check_counts(written, stated, p7.measured) + p7.results

@@ -26,7 +26,7 @@ import torch
 from grader.checks.common import missing, scored
 from grader.data.mnist49 import load_split, split_file
 from grader.extraction.code import CodeSubmission, CodeUnit, FunctionSig
-from grader.models import AccuracyClaim, CheckResult, ProblemId, Status
+from grader.models import AccuracyClaim, CheckResult, LossKind, ProblemId, Status
 from grader.reference import P5Spec
 from grader.sandbox import wire
 
@@ -406,6 +406,8 @@ class P5Session:
         self.protocol = Protocol_(spec.learning_rate, spec.batch_size, spec.epochs, spec.seed)
         self.probes = make_probes(spec.seed)
         self.timing = P5Timing()
+        # Accuracies measured in this run (percent), for the cross-check with the write-up.
+        self.measured: dict[LossKind, float] = {}
 
     def _train(
         self, units: list[dict[str, Any]], function: dict[str, Any], submission_dir: Path
@@ -651,6 +653,8 @@ def _training_result(
     spec = session.spec
     item = spec.training
     baseline, why = session.reference(LOGISTIC)
+    if baseline is not None:
+        session.measured[LossKind.LOGISTIC] = baseline.percent
     beside = (
         f"logistic baseline trained the same way: {baseline.describe()}"
         if baseline
@@ -686,6 +690,7 @@ def _training_result(
         if status is Status.GRADER_ERROR:
             message = f"the reference run failed: {message}"
         return _result(spec, "training", status, f"{chosen.label}: {message}", (beside, protocol))
+    session.measured[LossKind.SQUARE] = trained.percent
     ok = trained.percent >= spec.min_accuracy_percent
     words = (
         f"Training with {chosen.label} ({how}) reached {trained.describe()} on the "
