@@ -143,17 +143,19 @@ def grade_path(
 def check_reference(reference: Reference) -> tuple[ReferenceCheck, ...]:
     """Re-derive every reference answer independently (torch, sympy)."""
     from grader.checks import counts, filters, jacobians, pooling
+    from grader.checks.loss_reference import verify_p5_reference
 
     checks: list[ReferenceCheck] = []
     steps: Iterable[Callable[[], list[ReferenceCheck]]] = (
         lambda: filters.verify_p1_reference(reference.p1),
         lambda: pooling.verify_p2_reference(reference.p2),
         lambda: filters.verify_p3_reference(reference.p3),
+        lambda: verify_p5_reference(reference.p5),
         lambda: jacobians.verify_p6_reference(reference.p6),
         lambda: counts.verify_p7_reference(reference.p7),
     )
     for problem, step in zip(
-        (ProblemId.P1, ProblemId.P2, ProblemId.P3, ProblemId.P6, ProblemId.P7),
+        (ProblemId.P1, ProblemId.P2, ProblemId.P3, ProblemId.P5, ProblemId.P6, ProblemId.P7),
         steps,
         strict=True,
     ):

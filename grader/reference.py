@@ -107,7 +107,6 @@ class P5Spec:
     visibility: Visibility
     test_total: int
     plausible_percent: tuple[float, float]
-    loss_formula: str
     learning_rate: float
     batch_size: int
     epochs: int
@@ -433,7 +432,6 @@ def _p5(t: _Table) -> P5Spec:
         visibility=t.visibility(),
         test_total=t.whole("test_total"),
         plausible_percent=(float(band[0]), float(band[1])),
-        loss_formula=t.text("loss_formula"),
         learning_rate=t.num("learning_rate"),
         batch_size=t.whole("batch_size"),
         epochs=t.whole("epochs"),
