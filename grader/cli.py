@@ -15,7 +15,14 @@ from pathlib import Path
 
 import click
 
-from grader.api import BatchResult, StudentReport, check_reference, grade_path
+from grader.api import BatchResult, StudentReport, check_reference, find_submissions, grade_path
+from grader.batch.commands import (
+    batch_options,
+    export_command,
+    grade_class_command,
+    merge_command,
+    regrade_command,
+)
 from grader.extraction.answers_file import TEMPLATE
 from grader.pipeline import GradeOptions, SubmissionNotFound
 from grader.reference import DEFAULT_REFERENCE, Reference, ReferenceFormatError, load_reference
@@ -56,6 +63,8 @@ def main() -> None:
     \b
     grade submissions/alice          grade one student (reports in reports/alice/)
     grade submissions/               grade every student folder in a class folder
+    grade regrade submissions/ --reference new.toml    what an edit would change
+    grade export                     CSV gradebook, JUnit XML, class summary
     grade check-reference            verify every reference answer after an edit
     grade template > answers.toml    an empty answer file for students
     """
@@ -73,10 +82,33 @@ def main() -> None:
 )
 @reference_option
 @click.option("--no-code", is_flag=True, help="Do not run student code (P5 training, P7).")
-def run(path: Path, out_dir: Path, reference_path: Path, no_code: bool) -> None:
-    """Grade PATH: one submission folder, or a folder of submission folders."""
+@batch_options
+def run(
+    path: Path,
+    out_dir: Path,
+    reference_path: Path,
+    no_code: bool,
+    jobs: int | None,
+    force: bool,
+    shard: str | None,
+    gradebook_path: Path | None,
+    timeout: float,
+) -> None:
+    """Grade PATH: one submission folder, or a class folder of submission folders (in
+    parallel, recorded in the gradebook, unchanged students reused)."""
     from grader.reporting import render_terminal
 
+    try:
+        is_class = find_submissions(path) != (path,)
+    except SubmissionNotFound as exc:
+        raise click.UsageError(str(exc)) from None
+    if is_class:
+        sys.exit(
+            grade_class_command(
+                path, out_dir, reference_path, no_code, jobs, force, shard, gradebook_path,
+                timeout,
+            )
+        )  # fmt: skip
     reference = _load(reference_path)
     color = sys.stdout.isatty()
 
@@ -123,6 +155,11 @@ def check_reference_command(reference_path: Path) -> None:
 def template() -> None:
     """Print an empty answers.toml with comments, for students to fill in."""
     click.echo(TEMPLATE, nl=False)
+
+
+main.add_command(merge_command)
+main.add_command(export_command)
+main.add_command(regrade_command)
 
 
 def entry() -> None:
