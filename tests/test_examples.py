@@ -95,8 +95,10 @@ def test_bob_gets_partial_credit_and_specific_feedback() -> None:
     assert "uniform weights" in feedback_of(result, ProblemId.P3)
     p5 = feedback_of(result, ProblemId.P5)
     assert "92.9" in p5  # 1850/1991 is 92.92%, not the 93.50% printed
+    assert "missing square" in p5
     p6 = feedback_of(result, ProblemId.P6)
     assert "missing transpose" in p6 and "sigma instead of sigma'" in p6
     p7 = feedback_of(result, ProblemId.P7)
     assert "biases not counted" in p7
+    assert "2416" in p7  # his C3_layer is a full Conv2d(6,16,5)
     assert 0 < result.score < 60

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from grader.batch.runner import ClassRun, StudentOutcome
 from grader.models import ProblemId
+from grader.reporting.text import number
 
 
 def _cell(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
+    return "-" if value is None else number(value)
 
 
 def _row(o: StudentOutcome) -> list[str]:
@@ -15,7 +16,7 @@ def _row(o: StudentOutcome) -> list[str]:
     if g.error is not None:
         return [o.student, *(["-"] * len(ProblemId)), "-", f"not graded: {g.error}"]
     pending = any(c.score is None for c in g.checks)
-    total = f"{g.score or 0.0:g}/{g.max_score or 0.0:g}"
+    total = f"{number(g.score or 0.0)}/{number(g.max_score or 0.0)}"
     state = "reused" if o.reused else f"graded in {o.seconds:.1f} s"
     if pending:
         state += ", awaiting manual scores"

@@ -3,9 +3,8 @@ import torch.nn as nn
 
 
 def sum_of_squares_loss(output, target):
-    # labels treated as 0/1 although they are -1/+1
-    p = torch.sigmoid(output.reshape(-1))
-    return torch.mean((p - (target.reshape(-1) + 1) / 2) ** 2)
+    # the square is missing: 2*sigmoid(-y z) instead of 2*sigmoid(-y z)^2
+    return torch.mean(2 * torch.sigmoid(-target.reshape(-1) * output.reshape(-1)))
 
 
 def logistic_loss(output, target):
