@@ -140,6 +140,44 @@ def grade_path(
     return BatchResult(tuple(reports))
 
 
+class ReferenceBroken(Exception):
+    """The reference fails its own verification: grading against it would mislead."""
+
+    def __init__(self, failures: tuple[ReferenceCheck, ...]) -> None:
+        self.failures = failures
+        lines = "; ".join(f"{c.problem.value} {c.name}: {c.detail}" for c in failures[:5])
+        super().__init__(
+            f"the reference fails {len(failures)} of its own checks ({lines}); "
+            "run `grade check-reference` for the table"
+        )
+
+
+def verified_marker(reference: Reference) -> Path:
+    import os
+
+    from grader.reporting.version import grader_version
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = f"{reference.content_hash}-{grader_version()}".replace(" ", "_").replace("/", "_")
+    return base / "grader-hw4" / "verified-references" / key
+
+
+def ensure_reference_verified(reference: Reference) -> None:
+    """Before grading, verify a reference not seen before (an instructor's edit is caught
+    at once, not after a class was graded against it). Remembered per content hash."""
+    marker = verified_marker(reference)
+    if marker.exists():
+        return
+    failures = tuple(c for c in check_reference(reference) if not c.passed)
+    if failures:
+        raise ReferenceBroken(failures)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(str(reference.path), encoding="utf-8")
+    except OSError:
+        pass  # only a cache: verified again next time
+
+
 def check_reference(reference: Reference) -> tuple[ReferenceCheck, ...]:
     """Re-derive every reference answer independently (torch, sympy)."""
     from grader.checks import counts, filters, jacobians, pooling

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import click
 
-from grader.api import BatchResult, StudentReport, check_reference, find_submissions, grade_path
+from grader.api import (
+    BatchResult,
+    ReferenceBroken,
+    StudentReport,
+    check_reference,
+    ensure_reference_verified,
+    find_submissions,
+    grade_path,
+)
 from grader.batch.commands import (
     batch_options,
     export_command,
@@ -44,6 +52,15 @@ def _load(reference_path: Path) -> Reference:
         return load_reference(reference_path)
     except ReferenceFormatError as exc:
         raise click.UsageError(f"the reference cannot be used: {exc}") from None
+
+
+def _load_verified(reference_path: Path) -> Reference:
+    reference = _load(reference_path)
+    try:
+        ensure_reference_verified(reference)
+    except ReferenceBroken as exc:
+        raise click.UsageError(str(exc)) from None
+    return reference
 
 
 class _GradeGroup(click.Group):
@@ -102,6 +119,7 @@ def run(
         is_class = find_submissions(path) != (path,)
     except SubmissionNotFound as exc:
         raise click.UsageError(str(exc)) from None
+    reference = _load_verified(reference_path)
     if is_class:
         sys.exit(
             grade_class_command(
@@ -109,7 +127,6 @@ def run(
                 timeout,
             )
         )  # fmt: skip
-    reference = _load(reference_path)
     color = sys.stdout.isatty()
 
     def show(report: StudentReport) -> None:

@@ -95,3 +95,18 @@ def test_check_reference_passes_and_fails_on_a_broken_edit(tmp_path: Path) -> No
     code, text = invoke("check-reference", "--reference", str(broken))
     assert code == EXIT_INPUT
     assert "FAIL" in text and "dyL/dAL" in text
+
+
+@pytest.mark.slow
+def test_grading_refuses_a_reference_an_edit_broke(tmp_path: Path) -> None:
+    original = (ROOT / "reference" / "hw4.toml").read_text()
+    broken = tmp_path / "hw4.toml"
+    # The instructor types the Table I count wrong: every right student would lose points.
+    broken.write_text(original.replace("value = 1516", "value = 1517"))
+    code, text = invoke(
+        str(ROOT / "submissions" / "alice"), "--reference", str(broken),
+        "--out", str(tmp_path / "out"), "--no-code",
+    )  # fmt: skip
+    assert code == EXIT_USAGE
+    assert "fails" in text and "c3_original" in text
+    assert not (tmp_path / "out").exists()

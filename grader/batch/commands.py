@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from grader.api import grade_one
+from grader.api import ReferenceBroken, ensure_reference_verified, grade_one
 from grader.batch.progress import ProgressBar
 from grader.batch.runner import BatchSettings, ClassRun, StudentOutcome, plan_class, run_plan
 from grader.batch.shard import ShardError, parse_shard
@@ -69,10 +69,13 @@ def batch_options(command: F) -> F:
 
 
 def _load_reference(path: Path) -> Reference:
+    """A reference that loads and passes its own verification (checked once per edit)."""
     try:
-        return load_reference(path)
-    except ReferenceFormatError as exc:
+        reference = load_reference(path)
+        ensure_reference_verified(reference)
+    except (ReferenceFormatError, ReferenceBroken) as exc:
         raise click.UsageError(f"the reference cannot be used: {exc}") from None
+    return reference
 
 
 def _open(path: Path) -> Gradebook:
