@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grader.checks.c3_layer import check_c3, run_p7
 from grader.checks.loss import (
+    Isolation,
     P5Session,
     child_result,
     compare_claims_with_measured,
@@ -65,8 +66,15 @@ def run_p5(spec: P5Spec, code: CodeSubmission, folder: Path, run_code: bool) -> 
             {},
         )
     session = P5Session(spec, cache_dir=default_cache_dir())
-    results = session.check(code, folder)
+    results = _with_isolation(session.check(code, folder), session.isolation)
     return P5Run(results, dict(session.measured))
+
+
+def _with_isolation(
+    results: tuple[CheckResult, ...], isolation: Isolation
+) -> tuple[CheckResult, ...]:
+    lines = isolation.details()
+    return tuple(replace(r, details=r.details + lines) for r in results)
 
 
 def run_p7_code(spec: P7Spec, code: CodeSubmission, folder: Path, run_code: bool) -> P7Run:
@@ -76,6 +84,9 @@ def run_p7_code(spec: P7Spec, code: CodeSubmission, folder: Path, run_code: bool
             tuple(_skipped(f"P7 {i.key}", ProblemId.P7, i, spec.visibility) for i in items), {}
         )
     outcome = run_p7(code, folder, spec)
+    isolation = Isolation()
+    if outcome is not None:
+        isolation.record(outcome)
     measured: dict[CountName, int] = {}
     if outcome is not None and failed_run_status(outcome) is None:
         value, _ = child_result(outcome)
@@ -83,7 +94,7 @@ def run_p7_code(spec: P7Spec, code: CodeSubmission, folder: Path, run_code: bool
             part = (value or {}).get(key)
             if isinstance(part, dict) and part.get("status") == "ok":
                 measured[name] = int(part["counts"]["walked"])
-    return P7Run(check_c3(spec, outcome), measured)
+    return P7Run(_with_isolation(check_c3(spec, outcome), isolation), measured)
 
 
 def cross_check_claims(

@@ -86,6 +86,29 @@ _FAILED_RUN = {
 }
 
 
+class Isolation:
+    """The isolation layers the sandbox reports it applied (and warnings for those it
+    could not) over the runs of one item, so each result can say how it was run."""
+
+    def __init__(self) -> None:
+        self.layers: list[str] = []
+        self.warnings: list[str] = []
+
+    def record(self, outcome: ChildOutcome) -> None:
+        for layer in getattr(outcome, "layers", ()):
+            if layer not in self.layers:
+                self.layers.append(str(layer))
+        for warning in getattr(outcome, "warnings", ()):
+            if warning not in self.warnings:
+                self.warnings.append(str(warning))
+
+    def details(self) -> tuple[str, ...]:
+        if not self.layers and not self.warnings:
+            return ()
+        applied = ", ".join(self.layers) or "none"
+        return (f"Student code ran isolated ({applied})", *self.warnings)
+
+
 def failed_run_status(outcome: ChildOutcome) -> Status | None:
     """None when the child finished and returned a value, else the status to report."""
     if outcome.status.name == "OK" and outcome.value is not None:
@@ -408,6 +431,7 @@ class P5Session:
         self.timing = P5Timing()
         # Accuracies measured in this run (percent), for the cross-check with the write-up.
         self.measured: dict[LossKind, float] = {}
+        self.isolation = Isolation()
 
     def _train(
         self, units: list[dict[str, Any]], function: dict[str, Any], submission_dir: Path
@@ -422,6 +446,7 @@ class P5Session:
         start = time.perf_counter()
         outcome = self.run("p5.train", request, submission_dir, readable_data=(data.path,))
         self.timing.child_seconds.append(outcome.seconds)
+        self.isolation.record(outcome)
         bad = failed_run_status(outcome)
         if bad is not None:
             return None, f"training did not finish: {outcome.message}", bad
@@ -495,6 +520,7 @@ class P5Session:
         outcome = self.run("p5.probe_losses", request, submission_dir)
         self.timing.probe = time.perf_counter() - start
         self.timing.child_seconds.append(outcome.seconds)
+        self.isolation.record(outcome)
         bad = failed_run_status(outcome)
         if bad is not None:
             return (), [], bad, outcome.message
