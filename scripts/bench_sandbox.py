@@ -1,9 +1,10 @@
-"""Measure sandbox start-up: cold task time end to end and the cost of each layer.
+"""Measure sandbox start-up: per-task time, cold exec vs fork server, and each layer's cost.
 
-    python scripts/bench_sandbox.py [--runs 3]
+    python scripts/bench_sandbox.py [--runs 5]
 
-Prints median seconds. A fork server is not implemented: every task pays a fresh
-interpreter and `import torch`, which the numbers below show is most of the cost.
+Prints median milliseconds. The exec path pays a fresh bubblewrap, interpreter and
+`import torch` per task; the fork server pays them once (its start-up is shown apart) and
+then only a fork, the layers and the task per task.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from grader.sandbox import Limits, available_layers, layers, run_task  # noqa: E402
-from grader.sandbox.runner import SANDBOX_UID_BASE, _bwrap_command  # noqa: E402
+from grader.sandbox.runner import (  # noqa: E402
+    FORKSERVER_ENV,
+    SANDBOX_UID_BASE,
+    Launcher,
+    _bwrap_command,
+    forkserver_pool,
+)
 
 
 def median_seconds(action: Callable[[], object], runs: int) -> float:
@@ -33,7 +40,7 @@ def median_seconds(action: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def in_forked_child(action: Callable[[], None]) -> float:
+def in_forked_child(action: Callable[[], object]) -> float:
     """Seconds `action` takes in a forked child (layers cannot be undone in this process)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -53,7 +60,7 @@ def in_forked_child(action: Callable[[], None]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
     print(
         "layers:",
@@ -74,6 +81,11 @@ def main() -> None:
         (submission / "s.py").write_text("def f():\n    return 1\n")
         request = {"file": "s.py", "function": "f", "args": []}
         limits = Limits(wall_seconds=60)
+
+        def task() -> None:
+            run_task("generic.call", request, submission, limits)
+
+        os.environ[FORKSERVER_ENV] = "0"
         outcome = run_task("generic.call", request, submission, limits)
         print(
             "applied:",
@@ -81,12 +93,16 @@ def main() -> None:
             "| warnings:",
             "; ".join(outcome.warnings) or "none",
         )
-        rows.append(
-            (
-                "cold task (run_task, all layers)",
-                median_seconds(lambda: run_task("generic.call", request, submission, limits), runs),
-            )
-        )
+        rows.append(("cold task, exec path (run_task, all layers)", median_seconds(task, runs)))
+        if layers.usable(layers.Layer.BUBBLEWRAP):
+            os.environ[FORKSERVER_ENV] = "1"
+            forkserver_pool().shutdown()
+            started = time.perf_counter()
+            first = run_task("generic.call", request, submission, limits)
+            rows.append(("fork server start + first task", time.perf_counter() - started))
+            assert first.launcher is Launcher.FORK_SERVER, first.warnings
+            rows.append(("task through the fork server (warm)", median_seconds(task, runs)))
+            forkserver_pool().shutdown()
         if layers.usable(layers.Layer.BUBBLEWRAP):
             from grader.sandbox.runner import _Job, _package_view, _Scratch
 

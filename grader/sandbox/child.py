@@ -12,12 +12,16 @@ RESULT_FD, a pipe the worker never holds. Student code can therefore neither for
 status nor the layer report; what it can write is only a result frame, which the runner
 validates as data and which carries nothing a student could not have returned anyway.
 
+The fork server (forkserver.py) runs the same `supervise` in a process it forks per task,
+with the task modules already imported; the envelope then goes back on the task's connection.
+
 Imports: the standard library, the wire and layers modules, then the task module (torch).
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import select
@@ -48,13 +52,17 @@ def main() -> None:
         request = json.loads(stream.read().decode("utf-8"))
     envelope = supervise(request)
     try:
-        _write_all(result_fd, _pack(envelope))
+        write_all(result_fd, _pack(envelope))
     finally:
         _exit(0)
 
 
-def supervise(request: dict[str, Any]) -> dict[str, Any]:
-    """Fork the worker, collect its ready report and result, kill what it left behind."""
+def supervise(request: dict[str, Any], abort_fd: int | None = None) -> dict[str, Any]:
+    """Fork the worker, collect its ready report and result, kill what it left behind.
+
+    `abort_fd` (fork server): when it becomes readable (the runner shut its side down at the
+    deadline, or died), the worker is killed at once; the envelope is still written.
+    """
     subreaper = True
     try:
         layers.set_subreaper()
@@ -69,11 +77,14 @@ def supervise(request: dict[str, Any]) -> dict[str, Any]:
     if pid == 0:
         os.close(ready_r)
         os.close(result_r)
+        if abort_fd is not None:
+            os.close(abort_fd)  # the runner's channel stays with the supervisor only
         _worker(request, ready_w, result_w)  # never returns
     os.close(ready_w)
     os.close(result_w)
     signal.signal(signal.SIGTERM, lambda *_: _terminate(pid, uid))
-    ready, result, oversize = _collect(pid, ready_r, result_r, int(request["result_bytes"]))
+    limit = int(request["result_bytes"])
+    ready, result, oversize = _collect(pid, ready_r, result_r, limit, abort_fd)
     _, status = os.waitpid(pid, 0)
     killed = _kill_leftovers(uid)
     report: dict[str, Any] = {}
@@ -95,17 +106,24 @@ def supervise(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _collect(pid: int, ready_r: int, result_r: int, limit: int) -> tuple[bytes, bytes, bool]:
+def _collect(
+    pid: int, ready_r: int, result_r: int, limit: int, abort_fd: int | None = None
+) -> tuple[bytes, bytes, bool]:
     # Read both pipes until the worker exits; a daemon child still holding the result pipe
     # must not keep us waiting, so the worker's pidfd ends the loop.
     pidfd = os.pidfd_open(pid)
     chunks: dict[int, list[bytes]] = {ready_r: [], result_r: []}
     sizes = {ready_r: 0, result_r: 0}
     open_fds = {ready_r, result_r}
+    watched = [pidfd] if abort_fd is None else [pidfd, abort_fd]
     oversize = False
     worker_done = False
-    while open_fds and not worker_done:
-        readable, _, _ = select.select([*open_fds, pidfd], [], [])
+    while not worker_done:  # even with both pipes closed by the student, the abort counts
+        readable, _, _ = select.select([*open_fds, *watched], [], [])
+        if abort_fd is not None and abort_fd in readable:
+            watched.remove(abort_fd)  # seen once: the kill below ends the worker
+            readable.remove(abort_fd)
+            _kill_quietly(pid)
         if pidfd in readable:
             worker_done = True
             for fd in open_fds:
@@ -136,12 +154,16 @@ def _collect(pid: int, ready_r: int, result_r: int, limit: int) -> tuple[bytes, 
 
 
 def _terminate(pid: int, uid: int | None) -> None:
+    _kill_quietly(pid)
+    _kill_leftovers(uid)
+    _exit(1)
+
+
+def _kill_quietly(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    _kill_leftovers(uid)
-    _exit(1)
 
 
 def _kill_leftovers(uid: int | None) -> int:
@@ -194,7 +216,7 @@ def _processes() -> list[tuple[int, int, tuple[int, ...]]]:
     return found
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[_write(fd, view) :]
@@ -217,7 +239,7 @@ def _worker(request: dict[str, Any], ready_w: int, result_w: int) -> None:
     if os.getpid() != main_pid:
         _exit(0)  # a fork made by student code came back here: it must not report
     try:
-        _write_all(result_w, frame)
+        write_all(result_w, frame)
     except OSError:
         _exit(71)
     _exit(0)
@@ -234,6 +256,7 @@ def _enter_sandbox(
     limits = layers.RlimitValues(**request["rlimits"])
     layers.apply_rlimits(limits, with_nproc=uid is not None)
     applied.append("rlimits")
+    _fresh_process_state(request.get("environ") or {})
     task = tasks.resolve(request["task"])  # imports torch while the files are still reachable
     if request.get("seccomp"):
         layers.preload_seccomp()  # find_library runs helpers that the sandbox later forbids
@@ -255,11 +278,59 @@ def _enter_sandbox(
     if request.get("seccomp"):
         try:
             layers.apply_seccomp()
+            _deny_shared_ipc()
             applied.append("seccomp")
         except Exception as exc:  # noqa: BLE001 - libseccomp errors have no common type
             warnings.append(f"seccomp could not be applied: {exc}")
-    _close_other_fds(keep=(0, 1, 2, ready_w, result_w))
+    close_other_fds(keep=(0, 1, 2, ready_w, result_w))
     return applied, warnings, task
+
+
+# SysV IPC and POSIX message queues live in the IPC namespace, which the tasks of one fork
+# server share: denied, so two concurrent submissions cannot pass data that way.
+_SHARED_IPC_CALLS = (
+    "shmget",
+    "shmat",
+    "shmctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
+)
+
+
+def _deny_shared_ipc() -> None:
+    import pyseccomp as sc
+
+    flt = sc.SyscallFilter(defaction=sc.ALLOW)
+    for name in _SHARED_IPC_CALLS:
+        try:
+            flt.add_rule(sc.ERRNO(errno.EPERM), name)
+        except (ValueError, RuntimeError, OSError):
+            continue  # not a syscall on this architecture
+    flt.load()
+
+
+def _fresh_process_state(environ: dict[str, str]) -> None:
+    """Per-task HOME/TMPDIR and random seeds: a worker forked from the fork server would
+    otherwise share them with every other task of that server."""
+    os.environ.update({str(k): str(v) for k, v in environ.items()})
+    tempfile: Any = sys.modules.get("tempfile")
+    if tempfile is not None:
+        tempfile.tempdir = None  # re-read TMPDIR on next use
+    random: Any = sys.modules.get("random")
+    if random is not None:
+        random.seed()
 
 
 def _pin_threads() -> None:
@@ -268,7 +339,7 @@ def _pin_threads() -> None:
         torch.set_num_threads(1)
 
 
-def _close_other_fds(keep: tuple[int, ...]) -> None:
+def close_other_fds(keep: tuple[int, ...]) -> None:
     last = 2
     for fd in sorted(k for k in keep if k > 2):
         os.closerange(last + 1, fd)
@@ -287,7 +358,7 @@ def _flush_output() -> None:
 
 def _report_ready(ready_w: int, report: dict[str, Any]) -> None:
     try:
-        _write_all(ready_w, json.dumps(report).encode("utf-8"))
+        write_all(ready_w, json.dumps(report).encode("utf-8"))
     finally:
         os.close(ready_w)
 

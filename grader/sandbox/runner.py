@@ -4,10 +4,17 @@
                        Path("submissions/alice"), Limits(wall_seconds=5))
 
 Each run gets a concurrency slot (its own uid), a scratch copy of the submission owned by
-that uid, and a fresh child (see child.py) under bubblewrap when the machine allows. The
-result comes back only as one data frame on a private pipe; student stdout and stderr are
+that uid, and a supervisor (see child.py) under bubblewrap when the machine allows. The
+result comes back only as one data frame on a private channel; student stdout and stderr are
 drained separately, size-capped, and only their last lines kept. Whatever happens, every
 process of the slot's uid is killed before run_task returns.
+
+Two ways to start the supervisor, same layers and same outcome:
+- fork server (default with bubblewrap): one sandbox per set of readable data, started on
+  first use, with torch imported once; it forks a supervisor per task (forkserver.py). The
+  task's scratch folder lives in that sandbox's private runs folder, owned by the task's uid.
+- exec (GRADER_SANDBOX_FORKSERVER=0, no bubblewrap, or the server cannot start or died): a
+  fresh bubblewrap and interpreter per task. Every fallback is stated in the warnings.
 """
 
 from __future__ import annotations
@@ -21,19 +28,20 @@ import os
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import IO, Any
 
-from grader.sandbox import layers, tasks, wire
+from grader.sandbox import child, forkserver, layers, tasks, wire
 
 SANDBOX_ROOT = Path(tempfile.gettempdir()) / "grader-sandbox"
 SANDBOX_UID_BASE = 190_000  # uids SANDBOX_UID_BASE .. +SLOTS-1: unused by any account
@@ -42,6 +50,10 @@ OUTPUT_TAIL_BYTES = 16 * 1024
 KILL_GRACE_SECONDS = 0.5
 SANDBOX_WORKDIR = "/sandbox/work"
 SANDBOX_PKG = "/sandbox/pkg"
+SANDBOX_RUNS = "/sandbox/runs"  # the fork server's runs folder, one subfolder per task
+FORKSERVER_ENV = "GRADER_SANDBOX_FORKSERVER"  # "0" forces the exec path
+LANDLOCK_SCOPED_ABI = 6
+ABORT_SECONDS = child.CLEANUP_SECONDS + 3.0  # a supervisor told to stop must be gone by then
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -54,6 +66,13 @@ class Limits:
     open_files: int = 256
     result_bytes: int = 64 * 2**20
     processes: int = 128  # RLIMIT_NPROC for the sandbox uid; torch threads count too
+
+
+class Launcher(Enum):
+    """How the task's sandbox was started (both apply the same layers)."""
+
+    EXEC = "exec"
+    FORK_SERVER = "fork server"
 
 
 class RunStatus(Enum):
@@ -75,6 +94,7 @@ class RunOutcome:
     seconds: float
     stdout_tail: str = ""
     stderr_tail: str = ""
+    launcher: Launcher = Launcher.EXEC
 
 
 def available_layers() -> tuple[tuple[str, bool, str], ...]:
@@ -105,13 +125,29 @@ def run_task(
     warnings = [
         f"{s.layer.value} not applied: {s.why_not}" for s in detected.values() if not s.usable
     ]
-    use_uid = detected[layers.Layer.UID].usable
-    with _slot() as uid, _scratch(submission_dir, uid if use_uid else None) as scratch:
-        warnings += scratch.warnings
-        job = _Job(task, request, limits, readable_data, scratch, uid if use_uid else None)
-        raw = _execute(job, started)
-        _kill_uid(uid)
-    return _interpret(raw, limits, reject_nonfinite, warnings, started)
+    with _slot() as uid:
+        owner = uid if detected[layers.Layer.UID].usable else None
+        raw: _Raw | None = None
+        launcher = Launcher.EXEC
+        server, why_not = _fork_server(readable_data)
+        if server is not None:
+            raw, why_not, copy_warnings = _run_forked(
+                server, task, request, limits, readable_data, submission_dir, owner, uid
+            )
+            if raw is not None:
+                launcher = Launcher.FORK_SERVER
+                warnings += copy_warnings
+        if why_not:
+            warnings.append(why_not)
+        if raw is None:
+            # A retry after a dead server gets the full wall time again.
+            begun = started if server is None else time.monotonic()
+            with _scratch(submission_dir, owner) as scratch:
+                warnings += scratch.warnings
+                job = _Job(task, request, limits, readable_data, scratch, owner)
+                raw = _execute(job, begun)
+                _kill_uid(uid)
+    return _interpret(raw, limits, reject_nonfinite, warnings, started, launcher)
 
 
 # ---------------------------------------------------------------- slots and scratch
@@ -159,10 +195,15 @@ class _Scratch:
 
 
 @contextmanager
-def _scratch(submission_dir: Path, uid: int | None) -> Iterator[_Scratch]:
-    SANDBOX_ROOT.mkdir(parents=True, exist_ok=True)
-    os.chmod(SANDBOX_ROOT, 0o711)
-    root = Path(tempfile.mkdtemp(prefix="run-", dir=SANDBOX_ROOT))
+def _scratch(
+    submission_dir: Path, uid: int | None, parent: Path | None = None
+) -> Iterator[_Scratch]:
+    """A private copy under `parent` (default SANDBOX_ROOT; a fork server's runs folder)."""
+    if parent is None:
+        SANDBOX_ROOT.mkdir(parents=True, exist_ok=True)
+        os.chmod(SANDBOX_ROOT, 0o711)
+        parent = SANDBOX_ROOT
+    root = Path(tempfile.mkdtemp(prefix="run-", dir=parent))
     try:
         os.chmod(root, 0o711)  # the sandbox uid may pass through, not list
         workdir, tmpdir = root / "work", root / "tmp"
@@ -238,6 +279,7 @@ def _package_view() -> Path:
             return _PACKAGE_VIEW[0]
         SANDBOX_ROOT.mkdir(parents=True, exist_ok=True)
         os.chmod(SANDBOX_ROOT, 0o711)
+        _remove_stale("pkg")
         root = Path(tempfile.mkdtemp(prefix=f"pkg-{os.getpid()}-", dir=SANDBOX_ROOT))
         target = root / "grader" / "sandbox"
         shutil.copytree(PACKAGE_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
@@ -272,17 +314,16 @@ class _Raw:
     stderr: str
 
 
-def _execute(job: _Job, started: float) -> _Raw:
-    bubblewrap = layers.usable(layers.Layer.BUBBLEWRAP)
-    pkg = _package_view()
-    workdir = SANDBOX_WORKDIR if bubblewrap else str(job.scratch.workdir)
-    tmpdir = "/tmp" if bubblewrap else str(job.scratch.tmpdir)
-    pkg_path = SANDBOX_PKG if bubblewrap else str(pkg)
+def _child_request(
+    job: _Job, workdir: str, tmpdir: str, pkg_path: str, bubblewrap: bool
+) -> dict[str, Any]:
+    """What the supervisor needs, as the sandbox sees the paths."""
     data = [str(p.resolve()) for p in job.readable_data]
-    child_request = {
+    return {
         "task": job.task,
         "request": job.request,
         "workdir": workdir,
+        "environ": {"HOME": workdir, "TMPDIR": tmpdir},
         "uid": job.uid,
         "bubblewrap": bubblewrap,
         "result_bytes": job.limits.result_bytes,
@@ -303,6 +344,15 @@ def _execute(job: _Job, started: float) -> _Raw:
         ),
         "seccomp": layers.usable(layers.Layer.SECCOMP),
     }
+
+
+def _execute(job: _Job, started: float) -> _Raw:
+    bubblewrap = layers.usable(layers.Layer.BUBBLEWRAP)
+    pkg = _package_view()
+    workdir = SANDBOX_WORKDIR if bubblewrap else str(job.scratch.workdir)
+    tmpdir = "/tmp" if bubblewrap else str(job.scratch.tmpdir)
+    pkg_path = SANDBOX_PKG if bubblewrap else str(pkg)
+    child_request = _child_request(job, workdir, tmpdir, pkg_path, bubblewrap)
     boot = (
         f"import sys; sys.path.insert(0, {pkg_path!r}); "
         "from grader.sandbox.child import main; main()"
@@ -475,6 +525,14 @@ _ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitc
 
 
 def _bwrap_command(job: _Job, pkg: Path) -> list[str]:
+    """bubblewrap for one task: its scratch copy at SANDBOX_WORKDIR and its tmp at /tmp."""
+    writable = [(job.scratch.workdir, SANDBOX_WORKDIR), (job.scratch.tmpdir, "/tmp")]
+    return _bwrap_args(pkg, writable, job.readable_data)
+
+
+def _bwrap_args(
+    pkg: Path, writable: list[tuple[Path, str]], readable_data: tuple[Path, ...]
+) -> list[str]:
     """bubblewrap as real root, no user namespace, keeping only the caps the drop needs."""
     args = ["bwrap", "--die-with-parent", "--new-session"]
     args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
@@ -497,9 +555,9 @@ def _bwrap_command(job: _Job, pkg: Path) -> list[str]:
     for path in _python_paths():
         args += _dirs_to(path, made) + ["--ro-bind", path, path]
     args += _dirs_to(SANDBOX_PKG, made) + ["--ro-bind", str(pkg), SANDBOX_PKG]
-    args += _dirs_to(SANDBOX_WORKDIR, made) + ["--bind", str(job.scratch.workdir), SANDBOX_WORKDIR]
-    args += ["--bind", str(job.scratch.tmpdir), "/tmp"]
-    for data in job.readable_data:
+    for host, inside in writable:
+        args += _dirs_to(inside, made) + ["--bind", str(host), inside]
+    for data in readable_data:
         resolved = str(data.resolve())
         args += _dirs_to(resolved, made) + ["--ro-bind", resolved, resolved]
     args += ["--chdir", "/", "--"]
@@ -515,6 +573,193 @@ def _dirs_to(path: str, made: set[str]) -> list[str]:
             made.add(name)
             args += ["--perms", "0755", "--dir", name]
     return args
+
+
+# ---------------------------------------------------------------- the fork server path
+
+_POOL: list[forkserver.ServerPool] = []
+_POOL_LOCK = threading.Lock()
+
+
+def forkserver_enabled() -> bool:
+    return os.environ.get(FORKSERVER_ENV, "1").strip() != "0"
+
+
+def forkserver_pool() -> forkserver.ServerPool:
+    """This process's fork servers, created on first use (so importing starts nothing)."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(forkserver.ServerPool(_server_launch))
+        return _POOL[0]
+
+
+def _fork_server(readable_data: tuple[Path, ...]) -> tuple[forkserver.ForkServer | None, str]:
+    """The server for this data set, or None and why not (empty when the user chose exec)."""
+    if not forkserver_enabled():
+        return None, ""
+    if not layers.usable(layers.Layer.BUBBLEWRAP):
+        return None, "fork server not used: it runs only inside bubblewrap"
+    if not layers.usable(layers.Layer.SECCOMP):
+        return None, "fork server not used: without seccomp its tasks would share SysV IPC"
+    if layers.landlock_abi() < LANDLOCK_SCOPED_ABI:
+        # Its tasks share one network namespace: only Landlock's scoping keeps their
+        # abstract unix sockets and signals apart.
+        return None, "fork server not used: it needs Landlock ABI 6 (scoped sockets, signals)"
+    key = tuple(str(p.resolve()) for p in readable_data)
+    try:
+        return forkserver_pool().get(key), ""
+    except forkserver.ForkServerError as exc:
+        return None, f"the fork server could not start ({exc}); the task ran in a fresh sandbox"
+
+
+def _server_launch(key: tuple[str, ...]) -> forkserver.Launch:
+    pkg = _package_view()
+    SANDBOX_ROOT.mkdir(parents=True, exist_ok=True)
+    os.chmod(SANDBOX_ROOT, 0o711)
+    _remove_stale("fs")
+    home = Path(tempfile.mkdtemp(prefix=f"fs-{os.getpid()}-", dir=SANDBOX_ROOT))
+    os.chmod(home, 0o700)  # the log stays root's; the sandbox uids reach runs/ through the bind
+    runs = home / "runs"
+    runs.mkdir()
+    os.chmod(runs, 0o711)  # a task may pass through to its own folder, never list the others
+    boot = (
+        f"import sys; sys.path.insert(0, {SANDBOX_PKG!r}); "
+        "from grader.sandbox.forkserver import serve; serve(int(sys.argv[1]))"
+    )
+    readable = tuple(Path(k) for k in key)
+    command = _bwrap_args(pkg, [(runs, SANDBOX_RUNS)], readable)
+    command += [sys.executable, "-I", "-B", "-c", boot]
+    # Each worker sets its own HOME and TMPDIR; the server itself writes nowhere.
+    env = _child_env("/", SANDBOX_RUNS)
+    return forkserver.Launch(tuple(command), env, home, runs, SANDBOX_RUNS, home / "server.log")
+
+
+def _remove_stale(prefix: str) -> None:
+    """Folders `<prefix>-<pid>-*` of grading processes that were killed (no atexit ran)."""
+    for folder in SANDBOX_ROOT.glob(f"{prefix}-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_forked(
+    server: forkserver.ForkServer,
+    task: str,
+    request: dict[str, Any],
+    limits: Limits,
+    readable_data: tuple[Path, ...],
+    submission_dir: Path,
+    owner: int | None,
+    uid: int,
+) -> tuple[_Raw | None, str, tuple[str, ...]]:
+    """(raw result, why the exec path must run instead, copy warnings) for the fork path."""
+    with ExitStack() as stack:
+        try:
+            scratch = stack.enter_context(_scratch(submission_dir, owner, server.launch.runs))
+        except OSError as exc:
+            reason = f"the fork server's runs folder is unusable ({exc})"
+            return None, f"{reason}; the task ran in a fresh sandbox", ()
+        inside = f"{server.launch.inner_runs}/{scratch.root.name}"
+        job = _Job(task, request, limits, readable_data, scratch, owner)
+        child_request = _child_request(job, f"{inside}/work", f"{inside}/tmp", SANDBOX_PKG, True)
+        raw = _execute_forked(server, child_request, limits)
+        _kill_uid(uid)
+    if raw is None:
+        why = "the fork server died during the task; it ran again in a fresh sandbox"
+        return None, why, ()
+    return raw, "", scratch.warnings
+
+
+def _execute_forked(
+    server: forkserver.ForkServer, child_request: dict[str, Any], limits: Limits
+) -> _Raw | None:
+    """Run one task through the server; None when the server is gone (nothing was decided)."""
+    try:
+        channels = server.submit()
+    except forkserver.ForkServerError:
+        forkserver_pool().forget(server)
+        return None
+    writer = threading.Thread(
+        target=_send_request,
+        args=(channels.conn, forkserver.request_frame(child_request)),
+        daemon=True,
+    )
+    writer.start()
+    # The wall clock starts at submission: the server's start-up is not the task's time.
+    deadline = time.monotonic() + limits.wall_seconds
+    cap = limits.result_bytes * 4 // 3 + 2**20
+    timed_out, envelope, out, err, ended = _pump_forked(channels, deadline, cap)
+    writer.join(timeout=1)
+    if not ended:
+        forkserver_pool().forget(server)  # a supervisor that would not stop: take all down
+    elif not envelope and not timed_out and not server.alive(settle_seconds=0.5):
+        forkserver_pool().forget(server)
+        return None
+    return _Raw(timed_out, envelope, None, out, err)
+
+
+def _send_request(conn: socket.socket, frame: bytes) -> None:
+    try:
+        conn.sendall(frame)
+    except OSError:
+        pass  # the supervisor is gone: its outcome (or the server's death) says why
+
+
+def _pump_forked(
+    channels: forkserver.TaskChannels, deadline: float, cap: int
+) -> tuple[bool, bytes, str, str, bool]:
+    """Drain stdout, stderr and the connection until the supervisor ends it.
+
+    At the deadline the connection's sending side is shut down, which makes the supervisor
+    kill the task; it still reports (layers included) and exits. Returns (timed out,
+    envelope, stdout tail, stderr tail, whether the supervisor ended within the grace).
+    """
+    selector = selectors.DefaultSelector()
+    tails = {channels.stdout: _Tail(), channels.stderr: _Tail()}
+    conn_fd = channels.conn.fileno()
+    for fd in (channels.stdout, channels.stderr, conn_fd):
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    envelope = bytearray()
+    timed_out = ended = False
+    stop_by: float | None = None
+    ended_at = 0.0
+    while selector.get_map():
+        now = time.monotonic()
+        if ended and now - ended_at > KILL_GRACE_SECONDS:
+            break  # supervisor gone; output still held open would be a killed leftover's
+        if not ended and not timed_out and now >= deadline:
+            timed_out, stop_by = True, now + ABORT_SECONDS
+            try:
+                channels.conn.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        if stop_by is not None and not ended and now >= stop_by:
+            break
+        wake = deadline if stop_by is None else stop_by
+        for key, _ in selector.select(timeout=max(0.0, min(0.1, wake - now))):
+            fd = int(key.fd)
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                selector.unregister(fd)
+                if fd == conn_fd:
+                    ended, ended_at = True, time.monotonic()
+            elif fd == conn_fd:
+                if len(envelope) <= cap:
+                    envelope += chunk  # past the cap it is dropped, and read to the end
+            else:
+                tails[fd].add(chunk)
+    selector.close()
+    out, err = tails[channels.stdout].text(), tails[channels.stderr].text()
+    channels.conn.close()
+    os.close(channels.stdout)
+    os.close(channels.stderr)
+    return timed_out, bytes(envelope), out, err, ended
 
 
 # ---------------------------------------------------------------- killing leftovers
@@ -561,7 +806,12 @@ def _kill_uid(uid: int) -> None:
 
 
 def _interpret(
-    raw: _Raw, limits: Limits, reject_nonfinite: bool, warnings: list[str], started: float
+    raw: _Raw,
+    limits: Limits,
+    reject_nonfinite: bool,
+    warnings: list[str],
+    started: float,
+    launcher: Launcher = Launcher.EXEC,
 ) -> RunOutcome:
     def done(status: RunStatus, message: str, value: dict[str, Any] | None = None) -> RunOutcome:
         return RunOutcome(
@@ -573,6 +823,7 @@ def _interpret(
             time.monotonic() - started,
             raw.stdout,
             raw.stderr,
+            launcher,
         )
 
     applied: tuple[str, ...] = ()
@@ -583,9 +834,10 @@ def _interpret(
     if raw.timed_out:
         return done(RunStatus.TIMEOUT, f"timed out after {limits.wall_seconds:g} s")
     if envelope is None:
+        status = "" if raw.returncode is None else f" (status {raw.returncode})"
         return done(
             RunStatus.CRASHED,
-            f"the sandbox failed before reporting (status {raw.returncode}){_last(raw.stderr)}",
+            f"the sandbox failed before reporting{status}{_last(raw.stderr)}",
         )
     if envelope.get("setup_error"):
         return done(RunStatus.ERROR, f"the sandbox could not start: {envelope['setup_error']}")
