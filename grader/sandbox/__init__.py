@@ -4,6 +4,7 @@ Public API: run_task, available_layers, Limits, RunStatus, RunOutcome (see runne
 """
 
 from grader.sandbox.runner import (
+    Launcher,
     Limits,
     RunOutcome,
     RunStatus,
@@ -13,6 +14,7 @@ from grader.sandbox.runner import (
 )
 
 __all__ = [
+    "Launcher",
     "Limits",
     "RunOutcome",
     "RunStatus",

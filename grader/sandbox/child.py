@@ -21,7 +21,6 @@ Imports: the standard library, the wire and layers modules, then the task module
 from __future__ import annotations
 
 import base64
-import errno
 import json
 import os
 import select
@@ -278,47 +277,11 @@ def _enter_sandbox(
     if request.get("seccomp"):
         try:
             layers.apply_seccomp()
-            _deny_shared_ipc()
             applied.append("seccomp")
         except Exception as exc:  # noqa: BLE001 - libseccomp errors have no common type
             warnings.append(f"seccomp could not be applied: {exc}")
     close_other_fds(keep=(0, 1, 2, ready_w, result_w))
     return applied, warnings, task
-
-
-# SysV IPC and POSIX message queues live in the IPC namespace, which the tasks of one fork
-# server share: denied, so two concurrent submissions cannot pass data that way.
-_SHARED_IPC_CALLS = (
-    "shmget",
-    "shmat",
-    "shmctl",
-    "msgget",
-    "msgsnd",
-    "msgrcv",
-    "msgctl",
-    "semget",
-    "semop",
-    "semtimedop",
-    "semctl",
-    "mq_open",
-    "mq_unlink",
-    "mq_timedsend",
-    "mq_timedreceive",
-    "mq_notify",
-    "mq_getsetattr",
-)
-
-
-def _deny_shared_ipc() -> None:
-    import pyseccomp as sc
-
-    flt = sc.SyscallFilter(defaction=sc.ALLOW)
-    for name in _SHARED_IPC_CALLS:
-        try:
-            flt.add_rule(sc.ERRNO(errno.EPERM), name)
-        except (ValueError, RuntimeError, OSError):
-            continue  # not a syscall on this architecture
-    flt.load()
 
 
 def _fresh_process_state(environ: dict[str, str]) -> None:

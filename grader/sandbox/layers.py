@@ -317,6 +317,29 @@ def preload_seccomp() -> None:
     import pyseccomp  # noqa: F401
 
 
+# SysV IPC and POSIX message queues live in the IPC namespace, which the tasks of one fork
+# server share: denied, so two concurrent submissions cannot pass data that way.
+_SHARED_IPC_CALLS = (
+    "shmget",
+    "shmat",
+    "shmctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
+)
+
+
 def apply_seccomp() -> None:
     """Deny network sockets and kernel interfaces a grading task never needs."""
     import pyseccomp as sc
@@ -356,6 +379,7 @@ def apply_seccomp() -> None:
         "swapoff",
         "reboot",
         "syslog",
+        *_SHARED_IPC_CALLS,
     ):
         try:
             flt.add_rule(sc.ERRNO(errno.EPERM), name)
