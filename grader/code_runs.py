@@ -11,14 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.checks.c3_layer import check_c3, run_p7
-from grader.checks.loss import (
-    Isolation,
-    P5Session,
-    child_result,
-    compare_claims_with_measured,
-    default_cache_dir,
-    failed_run_status,
-)
+from grader.checks.loss import P5Session, compare_claims_with_measured, default_cache_dir
+from grader.checks.sandboxed import Isolation, child_result, failed_run_status
 from grader.extraction.code import CodeSubmission
 from grader.models import (
     AccuracyAnswer,

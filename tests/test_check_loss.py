@@ -13,15 +13,13 @@ from typing import Any
 import pytest
 import torch
 
-from grader.checks.loss import (
+from grader.checks.loss import P5Session, check_p5_code, compare_claims_with_measured
+from grader.checks.loss_formulas import (
     KNOWN,
     LOGISTIC,
     MISTAKES,
     SQUARE,
-    P5Session,
     Reduction,
-    check_p5_code,
-    compare_claims_with_measured,
     make_probes,
     match_formula,
 )
@@ -30,7 +28,7 @@ from grader.models import AccuracyClaim, Status
 from grader.reference import load_reference
 from grader.sandbox.tasks import p5, p7
 
-EXAMPLES = Path("/work/shared/examples")
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"  # beside the repo
 SPEC = load_reference().p5
 PROBES = make_probes(0)
 

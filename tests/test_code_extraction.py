@@ -11,7 +11,7 @@ from grader.extraction.code import (
     read_submission_code,
 )
 
-EXAMPLES = Path("/work/shared/examples")
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"  # beside the repo
 
 
 def test_carol_keeps_definitions_and_drops_downloads_and_loops() -> None:

@@ -20,7 +20,7 @@ from grader.models import (
     ProblemId,
 )
 
-EXAMPLES = Path("/work/shared/examples")
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"  # beside the repo
 pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="example submissions not present")
 
 P1_REF = (0, 0, 0, 0, -1, 0, 0, 1, 0, 0, 0, 0, 0, -1, 1, 0, 0, 0)

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from grader.checks.common import missing, scored
-from grader.checks.loss import (
+from grader.checks.sandboxed import (
     ChildOutcome,
     TaskRunner,
     child_result,
     default_runner,
     failed_run_status,
 )
-from grader.checks.loss import units_request as _units
+from grader.checks.sandboxed import units_request as _units
 from grader.extraction.code import CodeSubmission
 from grader.models import CheckResult, CountName, ProblemId, Status
 from grader.reference import Item, P7Spec

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from grader.checks.common import ReferenceCheck
-from grader.checks.loss import LOGISTIC, MISTAKES, SQUARE, P5Session, make_probes, match_formula
+from grader.checks.loss import P5Session
+from grader.checks.loss_formulas import LOGISTIC, MISTAKES, SQUARE, make_probes, match_formula
 from grader.models import ProblemId
 from grader.reference import P5Spec
 
