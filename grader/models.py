@@ -5,7 +5,7 @@ No I/O and no heavy imports here: every other module imports this one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -318,13 +318,3 @@ class ManualScore:
     score: float
     comment: str = ""
     grader: str = ""
-
-
-@dataclass(frozen=True)
-class Fraction:
-    """A credit fraction in [0, 1] with the feedback that goes with it."""
-
-    credit: float
-    feedback: str
-    mistake: str | None = None
-    details: tuple[str, ...] = field(default=())
