@@ -137,3 +137,18 @@ def test_template_is_valid_toml_with_no_answers(tmp_path: Path) -> None:
     assert answers is not None
     assert answers.answers == ()
     assert answers.notes == ()
+
+
+def test_a_multi_line_entry_is_shown_whole(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path,
+        "[p1]\nfilter = [  # two kernels\n  [[0, 0, 0], [0, -1, 0], [0, 1, 0]],\n"
+        "  [[0, 0, 0], [0, -1, 1], [0, 0, 0]],\n]\n[p3]\nfilter = [0.299, 0.587, 0.114]\n",
+    )
+    answers = read_answers_file(folder, claim)
+    assert answers is not None
+    p1 = answers.find(ProblemId.P1, "filter")
+    assert p1 is not None and p1.source.text.count("\n") == 3
+    assert p1.source.text.endswith("]")
+    p3 = answers.find(ProblemId.P3, "filter")
+    assert p3 is not None and p3.source.text == "filter = [0.299, 0.587, 0.114]"

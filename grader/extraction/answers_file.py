@@ -61,6 +61,18 @@ class _Located:
                 return number
         return None
 
+    def value_text(self, line: int) -> str:
+        """The lines of the entry starting at `line`: a multi-line array is shown whole."""
+        taken: list[str] = []
+        depth = 0
+        for text in self.lines[line - 1 : line - 1 + 40]:
+            taken.append(text.rstrip())
+            code = text.split("#", 1)[0]
+            depth += code.count("[") - code.count("]")
+            if depth <= 0:
+                break
+        return "\n".join(taken)
+
 
 def read_answers_file(
     folder: Path, parse_claim: ClaimParser, file_name: str = ANSWERS_FILE
@@ -91,7 +103,7 @@ def _answers_from(
     def add(problem: ProblemId, key: str, toml_key: str, raw: Any, value: AnswerValue) -> None:
         section = problem.value.lower()
         line = located.line_of(section, toml_key)
-        text = f"[{section}] {toml_key} = {raw!r}" if line is None else located.lines[line - 1]
+        text = f"[{section}] {toml_key} = {raw!r}" if line is None else located.value_text(line)
         answers.append(Answer(problem, key, value, Source(file_name, line, text.strip())))
 
     known = {p.value.lower() for p in ProblemId} | {"student"}
