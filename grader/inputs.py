@@ -44,10 +44,7 @@ def read_submission(folder: Path) -> SubmissionInputs:
     answers = merge_answers(file_answers, writeup, notes)
     code = read_submission_code(folder)
     notes.extend(code.notes)
-    if code.skipped:
-        notes.append(
-            "Not run (top-level work skipped, only definitions taken): " + "; ".join(code.skipped)
-        )
+    notes.extend(_skipped_notes(code.skipped))
     notes.extend(f"Needs review (possible tampering): {f.describe()}" for f in code.findings)
     return SubmissionInputs(
         folder=folder,
@@ -58,6 +55,18 @@ def read_submission(folder: Path) -> SubmissionInputs:
         notes=tuple(notes),
         input_errors=tuple(errors),
     )
+
+
+MAX_SKIPPED_NOTES = 12
+
+
+def _skipped_notes(skipped: tuple[str, ...]) -> list[str]:
+    """What of the student's scripts was not run (downloads, training loops, plots)."""
+    notes = [f"Not run (top-level work; only definitions are taken): {s}" for s in skipped]
+    if len(notes) > MAX_SKIPPED_NOTES:
+        rest = len(notes) - MAX_SKIPPED_NOTES
+        notes = notes[:MAX_SKIPPED_NOTES] + [f"... and {rest} more top-level statements not run"]
+    return notes
 
 
 def merge_answers(
