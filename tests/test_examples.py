@@ -102,3 +102,22 @@ def test_bob_gets_partial_credit_and_specific_feedback() -> None:
     assert "biases not counted" in p7
     assert "2416" in p7  # his C3_layer is a full Conv2d(6,16,5)
     assert 0 < result.score < 60
+
+
+def test_a_class_goes_on_past_a_loss_that_never_returns(tmp_path: Path) -> None:
+    import shutil
+
+    from grader.api import grade_path
+
+    klass = tmp_path / "class"
+    for name in ("erin_md_sparse", "dave_md_mistakes"):
+        shutil.copytree(example(name), klass / name, ignore=shutil.ignore_patterns("expected*"))
+    batch = grade_path(klass, load_reference(), tmp_path / "out")
+    assert [r.student for r in batch.reports] == ["dave_md_mistakes", "erin_md_sparse"]
+    assert batch.failures == ()
+    for report in batch.reports:
+        assert (tmp_path / "out" / report.student / "report.html").is_file()
+    erin = next(r.result for r in batch.reports if r.student == "erin_md_sparse")
+    assert erin is not None
+    loss = next(c for c in erin.checks() if c.test_id == "P5 loss")
+    assert loss.status is Status.TIMEOUT
