@@ -97,6 +97,25 @@ def scored(
     )
 
 
+@dataclass(frozen=True)
+class Scorer:
+    """`scored` with everything but the verdict fixed: one per judged answer."""
+
+    test_id: str
+    problem: ProblemId
+    title: str
+    points: float
+    visibility: Visibility
+    answer: Answer | None
+    details: tuple[str, ...] = ()
+
+    def __call__(self, credit: float, feedback: str, mistake: str | None = None) -> CheckResult:
+        return scored(
+            self.test_id, self.problem, self.title, self.points, self.visibility, credit,
+            feedback, answer=self.answer, mistake=mistake, details=self.details,
+        )  # fmt: skip
+
+
 def grader_error(
     test_id: str,
     problem: ProblemId,

@@ -15,9 +15,9 @@ import torch.nn.functional as F
 
 from grader.checks.common import (
     ReferenceCheck,
+    Scorer,
     grader_error,
     missing,
-    scored,
     unreadable,
 )
 from grader.checks.conv_maps import (
@@ -140,24 +140,13 @@ def _p1_channel_words(
 
 
 def _judge_p1(spec: P1Spec, answer: Answer, weight: Array) -> CheckResult:
-    def result(credit: float, feedback: str, mistake: str | None = None) -> CheckResult:
-        return scored(
-            P1_TEST_ID,
-            ProblemId.P1,
-            spec.title,
-            spec.points,
-            spec.visibility,
-            credit,
-            feedback,
-            answer=answer,
-            mistake=mistake,
-            details=details,
-        )
-
     shapes = ", ".join(size_text(s) for s in spec.image_shapes)
     details = (
         f"Tested conv2d(X, w, padding={spec.padding}) on random {shapes} images "
         f"(seed {_P1_SEED}) against Y computed directly, tolerance {spec.tolerance:g}.",
+    )
+    result = Scorer(
+        P1_TEST_ID, ProblemId.P1, spec.title, spec.points, spec.visibility, answer, details
     )
     if not is_finite(weight):
         return result(0.0, "The filter has entries that are not finite numbers.")
@@ -265,24 +254,13 @@ def _weights_text(values: tuple[float, ...]) -> str:
 
 
 def _judge_p3(spec: P3Spec, answer: Answer, weight: Array) -> CheckResult:
-    def result(credit: float, feedback: str, mistake: str | None = None) -> CheckResult:
-        return scored(
-            P3_TEST_ID,
-            ProblemId.P3,
-            spec.title,
-            spec.points,
-            spec.visibility,
-            credit,
-            feedback,
-            answer=answer,
-            mistake=mistake,
-            details=details,
-        )
-
     shapes = ", ".join(size_text(s) for s in spec.image_shapes)
     details = (
         f"Tested conv2d(X, w) on random RGB {shapes} images (seed {_P3_SEED}) against "
         f"{_weights_text(spec.expected.values)} computed directly, tolerance {spec.tolerance:g}.",
+    )
+    result = Scorer(
+        P3_TEST_ID, ProblemId.P3, spec.title, spec.points, spec.visibility, answer, details
     )
     if not is_finite(weight):
         return result(0.0, "The filter has entries that are not finite numbers.")

@@ -17,9 +17,9 @@ import torch.nn.functional as F
 
 from grader.checks.common import (
     ReferenceCheck,
+    Scorer,
     grader_error,
     missing,
-    scored,
     unreadable,
 )
 from grader.checks.conv_maps import (
@@ -247,24 +247,13 @@ def _pooling_of(spec: P2Spec, answer: Answer | None) -> tuple[PoolingAnswer, Ans
 
 
 def _judge(spec: P2Spec, pooling: PoolingAnswer, answer: Answer) -> CheckResult:
-    def result(credit: float, feedback: str, mistake: str | None = None) -> CheckResult:
-        return scored(
-            P2_TEST_ID,
-            ProblemId.P2,
-            spec.title,
-            spec.points,
-            spec.visibility,
-            credit,
-            feedback,
-            answer=answer,
-            mistake=mistake,
-            details=details,
-        )
-
     details = (
         "Compared conv2d with torch avg_pool2d(X, k) on seeded random images for "
         + "; ".join(_case_text(c) for c in spec.cases)
         + f" (tolerance {spec.tolerance:g}).",
+    )
+    result = Scorer(
+        P2_TEST_ID, ProblemId.P2, spec.title, spec.points, spec.visibility, answer, details
     )
     family = _parse(pooling)
     if isinstance(family, _Unparsed):
