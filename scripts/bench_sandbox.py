@@ -22,13 +22,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from grader.sandbox import Limits, available_layers, layers, run_task  # noqa: E402
+from grader.sandbox.child_request import Job  # noqa: E402
+from grader.sandbox.exec_path import bwrap_command  # noqa: E402
+from grader.sandbox.package_view import package_view  # noqa: E402
 from grader.sandbox.runner import (  # noqa: E402
     FORKSERVER_ENV,
     SANDBOX_UID_BASE,
     Launcher,
-    _bwrap_command,
     forkserver_pool,
 )
+from grader.sandbox.scratch import Scratch  # noqa: E402
 
 
 def median_seconds(action: Callable[[], object], runs: int) -> float:
@@ -104,11 +107,9 @@ def main() -> None:
             rows.append(("task through the fork server (warm)", median_seconds(task, runs)))
             forkserver_pool().shutdown()
         if layers.usable(layers.Layer.BUBBLEWRAP):
-            from grader.sandbox.runner import _Job, _package_view, _Scratch
-
-            scratch = _Scratch(submission, submission, submission, ())
-            job = _Job("generic.call", request, limits, (), scratch, None)
-            command = _bwrap_command(job, _package_view())
+            scratch = Scratch(submission, submission, submission, ())
+            job = Job("generic.call", request, limits, (), scratch, None)
+            command = bwrap_command(job, package_view())
             bare = median_seconds(lambda: subprocess.run(["/bin/true"]), runs)
             wrapped = median_seconds(lambda: subprocess.run([*command, "/bin/true"]), runs)
             rows.append(("bubblewrap start-up (minus /bin/true)", wrapped - bare))

@@ -28,6 +28,7 @@ from grader.sandbox import (
     RunOutcome,
     RunStatus,
     available_layers,
+    fork_servers,
     forkserver,
     run_task,
     runner,
@@ -193,14 +194,14 @@ def test_a_server_that_cannot_start_falls_back_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(key: tuple[str, ...]) -> forkserver.Launch:
-        launch = runner._server_launch(key)
+        launch = fork_servers.server_launch(key)
         command = (sys.executable, "-I", "-c", "import sys; print('no torch here'); sys.exit(3)")
         return forkserver.Launch(
             command, launch.env, launch.home, launch.runs, launch.inner_runs, launch.log
         )
 
     pool = forkserver.ServerPool(broken)
-    monkeypatch.setattr(runner, "_POOL", [pool])
+    monkeypatch.setattr(fork_servers, "_POOL", [pool])
     outcome = _run(_submission(tmp_path / "s", QUICK), 3)
     assert _value(outcome)[0] == 6 and outcome.launcher is Launcher.EXEC
     (warning,) = [w for w in outcome.warnings if "fork server" in w]

@@ -1,0 +1,27 @@
+"""The host paths a child needs: the Python installation, system folders, devices."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+DEVICE_PATHS = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/shm")
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf")
+
+
+def python_paths() -> list[str]:
+    paths = {str(Path(sys.base_prefix).resolve()), str(Path(sys.prefix).resolve())}
+    paths.add(str(Path(sys.executable).resolve().parent))
+    for entry in sys.path:
+        resolved = Path(entry or ".").resolve()
+        if resolved.is_dir() and "site-packages" in resolved.parts + ("",):
+            paths.add(str(resolved))
+        elif resolved.is_dir() and resolved.is_relative_to(Path(sys.base_prefix).resolve()):
+            paths.add(str(resolved))
+    return sorted(p for p in paths if not any(p.startswith(s + "/") for s in paths if s != p))
+
+
+def system_read_paths() -> list[str]:
+    system = ["/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev"]
+    return [p for p in system if os.path.exists(p)] + python_paths()
