@@ -29,6 +29,7 @@ from grader.batch.commands import (
     export_command,
     grade_class_command,
     merge_command,
+    parse_layers,
     regrade_command,
 )
 from grader.extraction.answers_file import TEMPLATE
@@ -109,6 +110,7 @@ def run(
     force: bool,
     shard: str | None,
     gradebook_path: Path | None,
+    require_layers: str,
     timeout: float,
 ) -> None:
     """Grade PATH: one submission folder, or a class folder of submission folders (in
@@ -124,7 +126,7 @@ def run(
         sys.exit(
             grade_class_command(
                 path, out_dir, reference_path, no_code, jobs, force, shard, gradebook_path,
-                timeout,
+                timeout, require_layers,
             )
         )  # fmt: skip
     color = sys.stdout.isatty()
@@ -137,7 +139,9 @@ def run(
             click.secho(f"{report.student}: could not be graded: {report.error}", err=True)
 
     try:
-        batch = grade_path(path, reference, out_dir, GradeOptions(run_code=not no_code), show)
+        batch = grade_path(
+            path, reference, out_dir, GradeOptions(not no_code, parse_layers(require_layers)), show
+        )
     except SubmissionNotFound as exc:
         raise click.UsageError(str(exc)) from None
     sys.exit(_exit_code(batch))

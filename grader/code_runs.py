@@ -28,12 +28,40 @@ from grader.models import (
 from grader.reference import Item, P5Spec, P7Spec
 
 NOT_RUN = "Student code was not run (--no-code): this item was not graded."
+
+
+def code_refusal(run_code: bool, required_layers: tuple[str, ...]) -> str | None:
+    """Why student code must not run here, or None. An instructor may require isolation
+    layers (DESIGN.md): on a machine that lacks one, no code runs and the report says why."""
+    if not run_code:
+        return NOT_RUN
+    if not required_layers:
+        return None
+    from grader.sandbox import available_layers
+
+    status = {name: (usable, why) for name, usable, why in available_layers()}
+    lacking = [
+        f"{name} ({status[name][1]})" if name in status else f"{name} (no such layer)"
+        for name in required_layers
+        if not status.get(name, (False, ""))[0]
+    ]
+    if not lacking:
+        return None
+    return (
+        "Student code was not run: the instructor requires isolation this machine lacks: "
+        + ", ".join(lacking)
+        + ". This item was not graded."
+    )
+
+
 _LOSS_WORDS = {LossKind.SQUARE: "square loss", LossKind.LOGISTIC: "logistic loss"}
 
 
-def _skipped(test_id: str, problem: ProblemId, item: Item, visibility: Visibility) -> CheckResult:
+def _skipped(
+    test_id: str, problem: ProblemId, item: Item, visibility: Visibility, why: str
+) -> CheckResult:
     return CheckResult(
-        test_id, problem, item.title, Status.SKIPPED, 0.0, item.points, NOT_RUN,
+        test_id, problem, item.title, Status.SKIPPED, 0.0, item.points, why,
         visibility=visibility,
     )  # fmt: skip
 
@@ -50,12 +78,12 @@ class P7Run:
     measured: Mapping[CountName, int]  # parameter counts of the student's own modules
 
 
-def run_p5(spec: P5Spec, code: CodeSubmission, folder: Path, run_code: bool) -> P5Run:
-    if not run_code:
+def run_p5(spec: P5Spec, code: CodeSubmission, folder: Path, refusal: str | None) -> P5Run:
+    if refusal is not None:
         return P5Run(
             (
-                _skipped("P5 loss", ProblemId.P5, spec.loss, spec.visibility),
-                _skipped("P5 training", ProblemId.P5, spec.training, spec.visibility),
+                _skipped("P5 loss", ProblemId.P5, spec.loss, spec.visibility, refusal),
+                _skipped("P5 training", ProblemId.P5, spec.training, spec.visibility, refusal),
             ),
             {},
         )
@@ -71,11 +99,14 @@ def _with_isolation(
     return tuple(replace(r, details=r.details + lines) for r in results)
 
 
-def run_p7_code(spec: P7Spec, code: CodeSubmission, folder: Path, run_code: bool) -> P7Run:
-    if not run_code:
+def run_p7_code(spec: P7Spec, code: CodeSubmission, folder: Path, refusal: str | None) -> P7Run:
+    if refusal is not None:
         items = (spec.parameters, spec.shape, spec.connection_item)
         return P7Run(
-            tuple(_skipped(f"P7 {i.key}", ProblemId.P7, i, spec.visibility) for i in items), {}
+            tuple(
+                _skipped(f"P7 {i.key}", ProblemId.P7, i, spec.visibility, refusal) for i in items
+            ),
+            {},
         )
     outcome = run_p7(code, folder, spec)
     isolation = Isolation()

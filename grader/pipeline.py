@@ -34,6 +34,7 @@ class SubmissionNotFound(Exception):
 @dataclass(frozen=True)
 class GradeOptions:
     run_code: bool = True  # run the student's code in the sandbox (P5 training, P7 layer)
+    required_layers: tuple[str, ...] = ()  # refuse to run code unless these layers work
 
 
 DEFAULT_OPTIONS = GradeOptions()
@@ -49,9 +50,13 @@ def grade_submission(
         raise SubmissionNotFound(f"{folder} is not a folder")
     inputs = read_submission(folder)
     manual_by_id = {m.test_id: m for m in manual}
-    run = options.run_code
+    from grader.code_runs import code_refusal
+
+    refusal = code_refusal(options.run_code, options.required_layers)
     problems = tuple(
-        _guarded(reference, problem, partial(_check, problem, reference, inputs, manual_by_id, run))
+        _guarded(
+            reference, problem, partial(_check, problem, reference, inputs, manual_by_id, refusal)
+        )
         for problem in ProblemId
     )
     return SubmissionResult(
@@ -59,7 +64,7 @@ def grade_submission(
         problems=problems,
         notes=inputs.notes,
         input_errors=inputs.input_errors,
-        sandbox_layers=_layers() if run and inputs.code.units else (),
+        sandbox_layers=_layers() if refusal is None and inputs.code.units else (),
     )
 
 
@@ -91,7 +96,7 @@ def _check(
     reference: Reference,
     inputs: SubmissionInputs,
     manual: dict[str, ManualScore],
-    run_code: bool,
+    refusal: str | None,  # why student code must not run, or None
 ) -> tuple[CheckResult, ...]:
     # Imported here so `grade --help` and report rendering never pay for torch.
     from grader.checks import accuracy_claims, counts, filters, jacobians, pooling
@@ -119,11 +124,11 @@ def _check(
         )
     if problem is ProblemId.P5:
         claims = accuracy_claims.check_p5_claims(reference.p5, one("accuracy"))
-        p5 = run_p5(reference.p5, inputs.code, inputs.folder, run_code)
+        p5 = run_p5(reference.p5, inputs.code, inputs.folder, refusal)
         return cross_check_claims(claims, one("accuracy"), p5.measured) + p5.results
     if problem is ProblemId.P6:
         return jacobians.check_p6(reference.p6, {d: one(d.value) for d in Derivative})
     stated = {c: one(c.value) for c in CountName}
     written = counts.check_p7_counts(reference.p7, stated)
-    p7 = run_p7_code(reference.p7, inputs.code, inputs.folder, run_code)
+    p7 = run_p7_code(reference.p7, inputs.code, inputs.folder, refusal)
     return cross_check_counts(written, stated, p7.measured) + p7.results

@@ -110,3 +110,11 @@ def test_grading_refuses_a_reference_an_edit_broke(tmp_path: Path) -> None:
     assert code == EXIT_USAGE
     assert "fails" in text and "c3_original" in text
     assert not (tmp_path / "out").exists()
+
+
+def test_unknown_required_layer_is_a_usage_error(tmp_path: Path) -> None:
+    code, text = invoke(
+        str(ROOT / "submissions" / "alice"), "--require-layers", "bubblewrap,moat",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == EXIT_USAGE and "unknown isolation layer moat" in text

@@ -60,3 +60,16 @@ def test_stated_count_against_the_submitted_module() -> None:
     assert checked[1].details == ()  # no full layer was built to compare with
     same = cross_check_counts(counts, answers, {CountName.C3_ORIGINAL: 1500})
     assert "as stated" in same[0].details[0]
+
+
+def test_required_layers_refuse_to_run_code_where_one_is_missing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import grader.sandbox
+    from grader.code_runs import NOT_RUN, code_refusal
+
+    layers = (("bubblewrap", True, ""), ("seccomp", False, "pyseccomp is not installed"))
+    monkeypatch.setattr(grader.sandbox, "available_layers", lambda: layers)
+    assert code_refusal(False, ()) == NOT_RUN
+    assert code_refusal(True, ()) is None
+    assert code_refusal(True, ("bubblewrap",)) is None
+    refusal = code_refusal(True, ("bubblewrap", "seccomp"))
+    assert refusal is not None and "seccomp (pyseccomp is not installed)" in refusal

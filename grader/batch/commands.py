@@ -56,6 +56,14 @@ def batch_options(command: F) -> F:
             help="The gradebook database [default: OUT/gradebook.sqlite].",
         ),
         click.option(
+            "--require-layers",
+            "require_layers",
+            default="",
+            metavar="LAYER,...",
+            help="Run no student code unless these isolation layers work here "
+            "(rlimits, uid, bubblewrap, landlock, seccomp, subreaper).",
+        ),
+        click.option(
             "--timeout",
             type=click.FloatRange(min=1),
             default=900.0,
@@ -66,6 +74,20 @@ def batch_options(command: F) -> F:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def parse_layers(text: str) -> tuple[str, ...]:
+    """`--require-layers bubblewrap,seccomp` as names; an unknown name is a usage error."""
+    from grader.sandbox.layers import Layer
+
+    names = tuple(n.strip().lower() for n in text.split(",") if n.strip())
+    known = {layer.value for layer in Layer}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise click.UsageError(
+            f"unknown isolation layer {', '.join(unknown)}: use {', '.join(sorted(known))}"
+        )
+    return names
 
 
 def _load_reference(path: Path) -> Reference:
@@ -125,6 +147,7 @@ def grade_class_command(
     shard: str | None,
     gradebook_path: Path | None,
     timeout: float,
+    require_layers: str = "",
     grade_fn: GradeFn = grade_one,
 ) -> int:
     """`grade CLASS_FOLDER`: returns the exit code (the caller passes it to sys.exit)."""
@@ -132,7 +155,7 @@ def grade_class_command(
     settings = _settings(jobs, force, shard, timeout)
     if grade_fn is not grade_one:
         settings = replace(settings, preload=())  # torch is grade_one's need, not a fake's
-    options = GradeOptions(run_code=not no_code)
+    options = GradeOptions(run_code=not no_code, required_layers=parse_layers(require_layers))
     with _open(gradebook_path or out_dir / "gradebook.sqlite") as gradebook:
         try:
             plan = plan_class(path, reference, out_dir, gradebook, options, settings)
@@ -257,6 +280,7 @@ def regrade_command(
     force: bool,
     shard: str | None,
     gradebook_path: Path | None,
+    require_layers: str,
     timeout: float,
 ) -> None:
     """Show whose scores an edited reference changes (and why) before storing anything."""
@@ -267,7 +291,12 @@ def regrade_command(
     with _open(gradebook_path or out_dir / "gradebook.sqlite") as gradebook:
         try:
             preview = preview_regrade(
-                path, reference, out_dir, gradebook, GradeOptions(run_code=not no_code), settings
+                path,
+                reference,
+                out_dir,
+                gradebook,
+                GradeOptions(not no_code, parse_layers(require_layers)),
+                settings,
             )
         except SubmissionNotFound as exc:
             raise click.UsageError(str(exc)) from None
