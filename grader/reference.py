@@ -115,10 +115,14 @@ class P5Spec:
     claims: Item
     loss: Item
     training: Item
+    mistakes: tuple[Mistake, ...]  # wrong losses, recognised by name (formulas in the grader)
 
     @property
     def points(self) -> float:
         return self.claims.points + self.loss.points + self.training.points
+
+    def mistake(self, name: str) -> Mistake | None:
+        return next((m for m in self.mistakes if m.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -440,6 +444,9 @@ def _p5(t: _Table) -> P5Spec:
         claims=_item(items, "claims"),
         loss=_item(items, "loss"),
         training=_item(items, "training"),
+        mistakes=tuple(
+            Mistake(m.text("name"), m.credit(), m.text("feedback")) for m in t.tables("mistakes")
+        ),
     )
 
 

@@ -340,9 +340,11 @@ def _loss_result(
             details=(*details, *extra),
         )  # fmt: skip
     if m.loss is not SQUARE:
+        known = spec.mistake(m.loss.name)
         return scored(
-            P5_LOSS_ID, ProblemId.P5, item.title, item.points, spec.visibility, 0.0,
-            f"{chosen.label} {m.describe()}. {m.loss.feedback}",
+            P5_LOSS_ID, ProblemId.P5, item.title, item.points, spec.visibility,
+            known.credit if known else 0.0,
+            f"{chosen.label} {m.describe()}. {known.feedback if known else m.loss.feedback}",
             mistake=m.loss.name, details=(*details, *extra),
         )  # fmt: skip
     notes = []

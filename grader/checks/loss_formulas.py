@@ -21,7 +21,7 @@ class LossFormula:
     name: str
     formula: Formula
     text: str
-    feedback: str
+    feedback: str = ""  # for the right loss and the baseline; mistakes' words are the reference's
 
 
 SQUARE = LossFormula(
@@ -37,38 +37,21 @@ LOGISTIC = LossFormula(
     "-log sigmoid(y z)",
     "This is the logistic (cross-entropy) baseline, not the sum-of-squares loss.",
 )
-# ASSIGNMENT.md, P5 mistakes, each as the formula a student who made it computes.
+# ASSIGNMENT.md, P5 mistakes, each as the formula a student who made it computes. Their
+# credit and feedback are the instructor's, in reference/hw4.toml under the same names.
 MISTAKES = (
     LossFormula(
         "labels treated as 0/1",
         lambda z, y: y * (1 - torch.sigmoid(z)) ** 2 + (1 - y) * torch.sigmoid(z) ** 2,
         "y*(1-sigmoid(z))^2 + (1-y)*sigmoid(z)^2",
-        "The loss is written for labels 0/1 (y*(1-p)^2 + (1-y)*p^2 with p = sigmoid(z)), but "
-        "the labels here are -1/+1: for y = -1 the first term turns negative.",
     ),
     LossFormula(
         "sigmoid(z) compared with y",
         lambda z, y: (torch.sigmoid(z) - y) ** 2,
         "(sigmoid(z) - y)^2",
-        "The loss compares sigmoid(z), which lies in (0, 1), with the label y in {-1, +1}: "
-        "the target -1 is never reached. Compare [sigmoid(-z), sigmoid(z)] with the one-hot "
-        "label instead, which gives 2*sigmoid(-y z)^2.",
     ),
-    LossFormula(
-        "missing square",
-        lambda z, y: 2 * torch.sigmoid(-y * z),
-        "2*sigmoid(-y z)",
-        "The differences are not squared: this is 2*sigmoid(-y z) (a sum of absolute "
-        "differences), not the sum of squares 2*sigmoid(-y z)^2.",
-    ),
-    LossFormula(
-        "MSE against the raw label",
-        lambda z, y: (z - y) ** 2,
-        "(z - y)^2",
-        "The loss is the squared error between the raw score z and the label; the problem "
-        "asks for the squared error between the probabilities [sigmoid(-z), sigmoid(z)] "
-        "and the one-hot label.",
-    ),
+    LossFormula("missing square", lambda z, y: 2 * torch.sigmoid(-y * z), "2*sigmoid(-y z)"),
+    LossFormula("MSE against the raw label", lambda z, y: (z - y) ** 2, "(z - y)^2"),
 )
 KNOWN = (SQUARE, LOGISTIC, *MISTAKES)
 # Trusted source of the reference losses, trained through the same child path as students'.

@@ -44,6 +44,18 @@ def verify_p5_reference(spec: P5Spec) -> list[ReferenceCheck]:
         worst < 1e-12,
         f"largest difference {worst:.1e} on 1000 random (z, y)",
     )
+    in_code = {m.name for m in MISTAKES}
+    in_reference = {m.name for m in spec.mistakes}
+    add(
+        "every known wrong loss has credit and feedback in the reference",
+        in_code == in_reference,
+        "names match"
+        if in_code == in_reference
+        else "the grader knows "
+        + ", ".join(sorted(in_code - in_reference) or ["no others"])
+        + "; the reference names unknown "
+        + ", ".join(sorted(in_reference - in_code) or ["none"]),
+    )
     probes = make_probes(spec.seed)
     for mistake in MISTAKES:
         calls = []
