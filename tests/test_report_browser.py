@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import struct
-import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, chromium, png_colours
 
 from grader.models import (
     CheckResult,
@@ -19,7 +17,6 @@ from grader.models import (
 )
 from grader.reporting import render_html
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -100,74 +97,6 @@ def _result() -> SubmissionResult:
     )
 
 
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    command = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, timeout=120, check=False)
-
-
-def _colours(png: bytes) -> tuple[int, int, set[bytes]]:
-    """Decode an 8-bit RGB/RGBA PNG with the standard library: (width, height, RGB colours)."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
-    pos, idat = 8, []
-    width = height = colour_type = 0
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        kind, body = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-        if kind == b"IHDR":
-            width, height, depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            assert (depth, interlace) == (8, 0) and colour_type in (2, 6), (depth, colour_type)
-        elif kind == b"IDAT":
-            idat.append(body)
-    raw = zlib.decompress(b"".join(idat))
-    bpp = 3 if colour_type == 2 else 4
-    stride = width * bpp
-    # Up (most rows) adds the row above bytewise: done on whole rows as big integers, with
-    # the high bit of each byte handled apart so no carry crosses a byte.
-    low = int.from_bytes(b"\x7f" * stride, "big")
-    high = int.from_bytes(b"\x80" * stride, "big")
-    prev, colours = bytes(stride), set()
-    for y in range(height):
-        start = y * (stride + 1)
-        kind, line = raw[start], raw[start + 1 : start + 1 + stride]
-        if kind == 0:
-            cur = bytes(line)
-        elif kind == 2:
-            a, b = int.from_bytes(line, "big"), int.from_bytes(prev, "big")
-            cur = (((a & low) + (b & low)) ^ ((a ^ b) & high)).to_bytes(stride, "big")
-        else:
-            out = bytearray(line)
-            for i in range(stride):
-                left = out[i - bpp] if i >= bpp else 0
-                up = prev[i]
-                if kind == 1:
-                    pred = left
-                elif kind == 3:
-                    pred = (left + up) >> 1
-                else:  # Paeth
-                    up_left = prev[i - bpp] if i >= bpp else 0
-                    p = left + up - up_left
-                    pa, pb, pc = abs(p - left), abs(p - up), abs(p - up_left)
-                    pred = left if pa <= pb and pa <= pc else up if pb <= pc else up_left
-                out[i] = (out[i] + pred) & 0xFF
-            cur = bytes(out)
-        colours.update(cur[i : i + 3] for i in range(0, stride, bpp))
-        prev = cur
-    return width, height, colours
-
-
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("browser")
@@ -178,9 +107,9 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_screenshot_is_not_blank_and_shows_the_badges(page: Path, tmp_path: Path) -> None:
     shot = tmp_path / "report.png"
-    run = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,2000", page.as_uri())
+    run = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,2000", page.as_uri())
     assert shot.exists(), run.stderr.decode(errors="replace")[-2000:]
-    width, height, colours = _colours(shot.read_bytes())
+    width, height, colours = png_colours(shot.read_bytes())
     assert (width, height) == (1200, 2000)
     assert len(colours) > 200, f"only {len(colours)} distinct colours: the page looks blank"
     for name, rgb in (("full", FULL_GREEN), ("partial", PARTIAL_AMBER), ("manual", MANUAL_PURPLE)):
@@ -188,7 +117,7 @@ def test_screenshot_is_not_blank_and_shows_the_badges(page: Path, tmp_path: Path
 
 
 def test_dom_shows_scores_and_escaped_student_text(page: Path, tmp_path: Path) -> None:
-    run = _chromium(tmp_path, "--dump-dom", page.as_uri())
+    run = chromium(tmp_path, "--dump-dom", page.as_uri())
     dom = run.stdout.decode("utf-8", errors="replace")
     assert '<span id="total">83.5 / 100</span>' in dom, run.stderr.decode(errors="replace")[-2000:]
     assert "pending / 10" in dom
