@@ -180,14 +180,15 @@ def _kill_leftovers(uid: int | None) -> int:
                 killed.add(pid)
             except (ProcessLookupError, PermissionError):
                 pass
-        _reap()
+        reap_exited()
         if not targets:
             break
         time.sleep(0.01)
     return len(killed)
 
 
-def _reap() -> None:
+def reap_exited() -> None:
+    """Collect every child that has exited, without waiting for the others."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)

@@ -65,7 +65,7 @@ def serve(control_fd: int) -> None:
     control.send(json.dumps({"pid": os.getpid(), "threads": thread_count()}).encode())
     while True:
         readable, _, _ = select.select([control], [], [], 1.0)
-        _reap_supervisors()
+        child.reap_exited()
         if not readable:
             continue
         try:
@@ -104,16 +104,6 @@ def _preload() -> None:
 
 def thread_count() -> int:
     return len(os.listdir("/proc/self/task"))
-
-
-def _reap_supervisors() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 def _supervisor(conn_fd: int, stdout_fd: int, stderr_fd: int) -> NoReturn:

@@ -86,7 +86,8 @@ class CodeUnit:
         return next((f for f in self.functions if f.name == name), None)
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted_name(node: ast.expr) -> str | None:
+    """`torch.nn.Module` for the expression torch.nn.Module, None for anything else."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -170,7 +171,7 @@ class _Filter:
 
     def _call_ok(self, call: ast.Call) -> str | None:
         """None when the call is a cheap value constructor, else why it is work."""
-        name = _dotted(call.func)
+        name = dotted_name(call.func)
         if name is None:
             return "a computed call"
         root, _, rest = name.partition(".")
@@ -235,7 +236,7 @@ class _Filter:
             if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                 return None  # a docstring
             call = node.value if isinstance(node.value, ast.Call) else None
-            name = _dotted(call.func) if call else None
+            name = dotted_name(call.func) if call else None
             if name == "print":
                 return "print"
             if name and name.split(".")[0] in ("plt", "matplotlib", "sns"):

@@ -7,6 +7,7 @@ import ast
 from dataclasses import dataclass
 from enum import Enum
 
+from grader.extraction.code.definitions import dotted_name
 from grader.extraction.code.files import CodeFile
 
 
@@ -66,17 +67,6 @@ SYS_INTROSPECTION = {
 DYNAMIC = {"eval", "exec", "compile", "__import__", "globals", "setattr", "delattr"}
 
 
-def _dotted(node: ast.expr) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 class _Scanner(ast.NodeVisitor):
     def __init__(self, code: CodeFile, source: str, kept_lines: frozenset[int]) -> None:
         self.code = code
@@ -96,7 +86,7 @@ class _Scanner(ast.NodeVisitor):
         )
 
     def resolve(self, node: ast.expr) -> str | None:
-        name = _dotted(node)
+        name = dotted_name(node)
         if name is None:
             return None
         root, _, rest = name.partition(".")
@@ -177,7 +167,7 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
-        name = _dotted(node.func)
+        name = dotted_name(node.func)
         if name in DYNAMIC:
             self.flag(node, TamperKind.DYNAMIC_CODE)
         elif name == "open" or self.resolve(node.func) in ("io.open", "os.open"):
