@@ -99,6 +99,23 @@ except OSError:
 """),
         # Leaves the process with sys.exit inside the loss.
         "quitter": loss_file("sys.exit(0)"),
+        # Memory bomb inside the loss.
+        "bomb": loss_file("blocks = [bytearray(2**36) for _ in range(64)]\n" + RIGHT),
+        # Never returns.
+        "looper": loss_file("while True:\n    pass"),
+        # Ignores SIGTERM, then sleeps forever.
+        "stubborn": loss_file("signal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(10**6)"),
+        # Fork bomb: the process limit of its uid stops it.
+        "forker": loss_file("while True:\n    os.fork()"),
+        # A gigabyte on stdout, then a wrong loss.
+        "flood": loss_file("for _ in range(2**14):\n    sys.stdout.write('x' * 2**16)\n" + WRONG),
+        # Patches torch so any comparison says "equal", then returns garbage.
+        "patcher": loss_file(
+            "torch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n"
+            "torch.Tensor.__eq__ = lambda *a, **k: True\n" + WRONG
+        ),
+        # NaN instead of a loss.
+        "nan": loss_file("return torch.tensor(float('nan'))"),
         # Lies about its parameter count: a full Conv2d(6,16,5) claiming Table I's count.
         "liar": """import torch
 import torch.nn as nn
@@ -154,6 +171,18 @@ def graded(
     for name, source in hostile_sources(out, listener[0]).items():
         (klass / name).mkdir()
         (klass / name / "solution.py").write_text(source)
+    # Files no reader can take: a syntax error, bytes that are not UTF-8, and a symlink to
+    # the reference beside a loss that is right only if the link can be read.
+    (klass / "broken").mkdir()
+    (klass / "broken" / "solution.py").write_text("def sq_loss(z, y)\n    return z\n")
+    (klass / "broken" / "notes.py").write_bytes(b"# \xff\xfe caf\xe9\nx = 1\n")
+    (klass / "linker").mkdir()
+    (klass / "linker" / "answers_link.toml").symlink_to(ROOT / "reference" / "hw4.toml")
+    (klass / "linker" / "solution.py").write_text(
+        loss_file(
+            f"try:\n    open('answers_link.toml').read(10)\nexcept OSError:\n    {WRONG}\n{RIGHT}"
+        )
+    )
     reference = load_reference()
     honest = grade_path(klass / "alice", reference, alone)
     batch = grade_path(klass, reference, out)
@@ -174,7 +203,8 @@ def check(result: SubmissionResult, test_id: str):  # type: ignore[no-untyped-de
 def test_every_student_is_graded_and_no_process_is_left(graded) -> None:  # type: ignore[no-untyped-def]
     _, batch, out = graded
     assert {r.student for r in batch.reports} == {
-        "alice", "daemon", "forger", "killer", "reader", "network", "quitter", "liar",
+        "alice", "daemon", "forger", "killer", "reader", "network", "quitter", "liar", "bomb",
+        "looper", "stubborn", "forker", "flood", "patcher", "nan", "broken", "linker",
     }  # fmt: skip
     assert batch.failures == ()
     for r in batch.reports:
@@ -235,3 +265,42 @@ def test_a_lying_parameters_method_gains_nothing(graded) -> None:  # type: ignor
     assert "Needs review" in parameters.feedback
     p7 = next(p for p in result.problems if p.problem is ProblemId.P7)
     assert p7.score < 3
+
+
+@pytest.mark.parametrize(
+    ("student", "statuses", "words"),
+    [
+        ("bomb", {Status.CRASHED, Status.ERROR}, "memory"),
+        ("looper", {Status.TIMEOUT}, "did not return"),
+        ("stubborn", {Status.TIMEOUT}, "did not return"),
+        ("forker", {Status.ERROR, Status.CRASHED}, ""),
+        ("nan", {Status.FAILED, Status.ERROR, Status.INVALID_OUTPUT}, ""),
+    ],
+)
+def test_resource_attacks_are_stopped_and_named(  # type: ignore[no-untyped-def]
+    graded, student: str, statuses: set[Status], words: str
+) -> None:
+    result = result_of(graded[1], student)
+    loss = check(result, "P5 loss")
+    assert loss.status in statuses, (loss.status, loss.feedback)
+    assert words.lower() in (loss.feedback + " ".join(loss.details)).lower()
+    assert result.score == 0
+
+
+def test_output_floods_and_patched_torch_gain_nothing(graded) -> None:  # type: ignore[no-untyped-def]
+    for student in ("flood", "patcher"):
+        result = result_of(graded[1], student)
+        assert check(result, "P5 loss").score == 0, student
+        assert result.score == 0, student
+
+
+def test_unreadable_files_are_noted_not_crashed(graded) -> None:  # type: ignore[no-untyped-def]
+    result = result_of(graded[1], "broken")
+    notes = " ".join(result.notes).lower()
+    assert "syntax" in notes and "utf-8" in notes
+    assert result.score == 0
+
+
+def test_a_symlink_out_of_the_submission_is_not_followed(graded) -> None:  # type: ignore[no-untyped-def]
+    result = result_of(graded[1], "linker")
+    assert check(result, "P5 loss").score == 0  # right only if the link could be read
