@@ -154,6 +154,7 @@ class P6Spec:
     width_range: tuple[int, int]
     activations: tuple[str, ...]
     tolerance: float
+    seed: int  # fixed: the same submission always meets the same random networks
     items: tuple[FormulaSpec, ...]
     mistakes: tuple[FormulaMistake, ...]
 
@@ -507,6 +508,7 @@ def _p6(t: _Table) -> P6Spec:
         width_range=(int(lo_hi[0]), int(lo_hi[1])),
         activations=tuple(str(a) for a in acts),
         tolerance=t.num("tolerance"),
+        seed=t.whole("seed"),
         items=tuple(sorted(items, key=lambda i: list(Derivative).index(i.derivative))),
         mistakes=tuple(mistakes),
     )

@@ -30,7 +30,6 @@ from grader.models import (
 )
 from grader.reference import FormulaMistake, FormulaSpec, P6Spec
 
-SEED = 20240406  # fixed: the same submission always meets the same networks
 TRANSPOSE_MISTAKE = "missing transpose"  # the name used when the reference lists none
 
 TITLES = {
@@ -69,8 +68,8 @@ class _Run:
 
 def plans(spec: P6Spec) -> tuple[InstancePlan, InstancePlan]:
     """The networks a formula is judged on, and the square ones for wrong-order products."""
-    plan = InstancePlan(spec.draws, spec.depths, spec.width_range, spec.activations, SEED)
-    return plan, replace(plan, square=True, seed=SEED + 1)
+    plan = InstancePlan(spec.draws, spec.depths, spec.width_range, spec.activations, spec.seed)
+    return plan, replace(plan, square=True, seed=spec.seed + 1)
 
 
 # --- the check ---------------------------------------------------------------------------
