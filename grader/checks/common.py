@@ -42,6 +42,15 @@ def missing(
     )
 
 
+RAW_TEXT_IN_FEEDBACK = 300  # the whole text is under "what was read"; feedback stays short
+
+
+def _clipped(text: str) -> str:
+    if len(text) <= RAW_TEXT_IN_FEEDBACK:
+        return text
+    return text[:RAW_TEXT_IN_FEEDBACK] + f"... ({len(text)} characters in all)"
+
+
 def unreadable(
     test_id: str,
     problem: ProblemId,
@@ -60,7 +69,7 @@ def unreadable(
         None,
         points,
         f"An answer was found but could not be read ({reason}); it needs review by a person. "
-        f"Raw text: {answer.source.text}",
+        f"Raw text: {_clipped(answer.source.text)}",
         sources=(answer.source,),
         visibility=visibility,
     )
