@@ -291,3 +291,30 @@ def test_regrade_preview_then_apply(tmp_path: Path) -> None:
         assert gb.current_of("ben").report_dir == str(out / "ben")  # type: ignore[union-attr]
     assert json.loads((out / "ben" / "results.json").read_text())["score"] == after["ben"]
     assert len(list((tmp_path / "calls").iterdir())) == 6  # 3 old + 3 new, never more
+
+
+def test_a_mistake_counts_students_not_checks(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from grader.models import CheckResult, ProblemResult, Status
+
+    def biases(test_id: str) -> CheckResult:
+        return CheckResult(
+            test_id, ProblemId.P7, "count", Status.PARTIAL, 0.9, 3.0, "no biases",
+            mistake="biases not counted",
+        )  # fmt: skip
+
+    with Gradebook(tmp_path / "gb.sqlite") as gb:
+        run = gb.start_run(
+            reference_hash="r",
+            reference_version="1",
+            reference_title="Homework 4",
+            grader_version="test",
+            settings="s",
+        )
+        result = make_result("bob", {"scores": [10, 10, 5, 10, 20, 25, 0]})
+        p7 = ProblemResult(ProblemId.P7, "LeNet", (biases("P7 c3_original"), biases("P7 c3_full")))
+        result = replace(result, problems=result.problems[:-1] + (p7,))
+        gb.record(run, "bob", KEY, result, None, None)
+        s = summarize(gb.current(), "Homework 4")
+    assert [(m.mistake, m.count) for m in s.mistakes] == [("biases not counted", 1)]

@@ -144,7 +144,10 @@ def summarize(gradings: Sequence[StoredGrading], title: str) -> ClassSummary:
                 full,
             )
         )
-    counter = Counter((c.problem, c.mistake) for g in graded for c in g.checks if c.mistake)
+    # Students, not checks: a mistake repeated over several items of one student counts once.
+    counter = Counter(
+        key for g in graded for key in {(c.problem, c.mistake) for c in g.checks if c.mistake}
+    )
     ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0][0].value, kv[0][1] or ""))
     mistakes = tuple(MistakeCount(p, m or "", n) for (p, m), n in ranked[:TOP_MISTAKES])
     return ClassSummary(
