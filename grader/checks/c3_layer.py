@@ -126,10 +126,16 @@ def _connections(spec: P7Spec, measured: dict[str, Any]) -> CheckResult:
             "(measured by the gradient of each output map with respect to the input).",
         )  # fmt: skip
     right = len(want) - len(wrong)
-    return _scored(
-        spec, spec.connection_item, right / len(want),
-        f"{right} of {len(want)} output maps match Table I; " + "; ".join(wrong) + ".",
-    )  # fmt: skip
+    every_input = list(range(spec.input_shape[0]))
+    if all(r == every_input for r in reads):
+        words = (
+            f"Every output map reads all {len(every_input)} input maps: this is a full "
+            f"convolution, not the sparse connection table of Table I ({right} of {len(want)} "
+            "output maps match it)."
+        )
+    else:
+        words = f"{right} of {len(want)} output maps match Table I; " + "; ".join(wrong) + "."
+    return _scored(spec, spec.connection_item, right / len(want), words)
 
 
 def check_c3(spec: P7Spec, outcome: ChildOutcome | None) -> tuple[CheckResult, ...]:
