@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from browser import chromium, needs_chromium, png_rows
-from test_batch import MAX, make_result
+from test_batch import MAX, make_result, start_test_run
 
 from grader.exports.class_summary import write_class_summary
 from grader.gradebook import CacheKey, Gradebook
@@ -16,13 +16,7 @@ from grader.gradebook import CacheKey, Gradebook
 @needs_chromium
 def test_class_summary_renders_with_a_plot(tmp_path: Path) -> None:
     with Gradebook(tmp_path / "gb.sqlite") as gb:
-        run = gb.start_run(
-            reference_hash="r",
-            reference_version="1",
-            reference_title="Homework 4",
-            grader_version="g",
-            settings="s",
-        )
+        run = start_test_run(gb)
         for i in range(30):
             scores = [m * ((i * 7 + p * 3) % 11) / 10 for p, m in enumerate(MAX.values())]
             spec = {"scores": scores, "mistakes": {"P1": "kernel flipped"} if i % 3 else {}}

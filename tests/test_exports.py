@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_batch import make_result, write_student
+from test_batch import make_result, start_test_run, write_student
 
 from grader.api import StudentReport
 from grader.batch import BatchSettings, grade_class
@@ -39,13 +39,7 @@ def _store(gb: Gradebook, run: int, student: str, spec: dict[str, object]) -> No
 @pytest.fixture
 def gradings(tmp_path: Path) -> tuple[StoredGrading, ...]:
     with Gradebook(tmp_path / "gb.sqlite") as gb:
-        run = gb.start_run(
-            reference_hash="r",
-            reference_version="1",
-            reference_title="Homework 4",
-            grader_version="test",
-            settings="s",
-        )
+        run = start_test_run(gb)
         _store(gb, run, "ann", {"scores": [10, 10, 5, 10, 20, 25, 20]})
         _store(
             gb,
@@ -135,13 +129,7 @@ def test_junit_has_a_suite_per_student_and_failures_for_non_full(
 
 def test_junit_survives_control_characters_in_feedback(tmp_path: Path) -> None:
     with Gradebook(tmp_path / "gb.sqlite") as gb:
-        run = gb.start_run(
-            reference_hash="r",
-            reference_version="1",
-            reference_title="t",
-            grader_version="g",
-            settings="s",
-        )
+        run = start_test_run(gb, "t")
         _store(gb, run, "eve", {"scores": [1], "feedback": "bad \x00\x1b byte <tag> & more"})
         root = ET.fromstring(render_junit(gb.current()))
     text = root.find(".//failure").text or ""  # type: ignore[union-attr]
@@ -178,13 +166,7 @@ def test_class_summary_html_escapes_and_draws_the_plot(gradings: tuple[StoredGra
 def test_export_and_merge_commands(tmp_path: Path) -> None:
     db = tmp_path / "a.sqlite"
     with Gradebook(db) as gb:
-        run = gb.start_run(
-            reference_hash="r",
-            reference_version="1",
-            reference_title="HW",
-            grader_version="g",
-            settings="s",
-        )
+        run = start_test_run(gb, "HW")
         _store(gb, run, "ann", {"scores": [10] * 7})
     runner = CliRunner()
     merged = tmp_path / "merged.sqlite"
@@ -305,13 +287,7 @@ def test_a_mistake_counts_students_not_checks(tmp_path: Path) -> None:
         )  # fmt: skip
 
     with Gradebook(tmp_path / "gb.sqlite") as gb:
-        run = gb.start_run(
-            reference_hash="r",
-            reference_version="1",
-            reference_title="Homework 4",
-            grader_version="test",
-            settings="s",
-        )
+        run = start_test_run(gb)
         result = make_result("bob", {"scores": [10, 10, 5, 10, 20, 25, 0]})
         p7 = ProblemResult(ProblemId.P7, "LeNet", (biases("P7 c3_original"), biases("P7 c3_full")))
         result = replace(result, problems=result.problems[:-1] + (p7,))

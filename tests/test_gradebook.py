@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_batch import make_result
+from test_batch import make_result, start_test_run
 
 from grader.gradebook import (
     CacheKey,
@@ -20,13 +20,7 @@ from grader.models import ProblemId, Status
 
 
 def _run(gb: Gradebook) -> int:
-    return gb.start_run(
-        reference_hash="ref",
-        reference_version="1",
-        reference_title="HW4",
-        grader_version="g",
-        settings="s",
-    )
+    return start_test_run(gb, "HW4", reference_hash="ref")
 
 
 def test_new_gradebook_is_migrated_and_reopens(tmp_path: Path) -> None:
