@@ -8,6 +8,7 @@ functions re-derive the reference answers for `grade check-reference`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import torch
@@ -43,7 +44,7 @@ from grader.models import (
     Status,
     Unreadable,
 )
-from grader.reference import P1Spec, P3Spec
+from grader.reference import FilterMistake, P1Spec, P3Spec
 
 P1_TEST_ID = "P1"
 P3_TEST_ID = "P3"
@@ -373,11 +374,26 @@ def _verify_p1(spec: P1Spec) -> list[ReferenceCheck]:
     if spec.expected.shape[2:] == (3, 3):
         ok, detail = _pins_down_3x3(spec.image_shapes, spec.padding)
         checks.append(ReferenceCheck(p, "test images tell every 3x3 kernel apart", ok, detail))
-    three_d = Array((2, 3, 3), spec.expected.values) if len(spec.expected.values) == 18 else None
-    for label, weight in (("2x1x3x3", spec.expected), ("2x3x3", three_d)):
-        if weight is None:
-            continue
-        r = check_p1(spec, _reference_answer(p, weight, "expected"))[0]
+    forms = [("2x1x3x3", spec.expected)]
+    if len(spec.expected.values) == 18:
+        forms.append(("2x3x3", Array((2, 3, 3), spec.expected.values)))
+    return checks + _judged_like_students(
+        p, lambda a: check_p1(spec, a)[0], forms, spec.mistakes, spec.points
+    )
+
+
+def _judged_like_students(
+    p: ProblemId,
+    judge: Callable[[Answer], CheckResult],
+    forms: list[tuple[str, Array]],
+    mistakes: tuple[FilterMistake, ...],
+    points: float,
+) -> list[ReferenceCheck]:
+    """The expected filter, in each shape a student may write it, gets full credit; every
+    known mistake's example is judged wrong and recognised."""
+    checks = []
+    for label, weight in forms:
+        r = judge(_reference_answer(p, weight, "expected"))
         checks.append(
             ReferenceCheck(
                 p,
@@ -386,11 +402,8 @@ def _verify_p1(spec: P1Spec) -> list[ReferenceCheck]:
                 f"{r.status.value}: {r.feedback}",
             )
         )
-    results = [
-        (m.name, m.credit, check_p1(spec, _reference_answer(p, m.answer, m.name))[0])
-        for m in spec.mistakes
-    ]
-    return checks + _mistake_checks(p, spec.points, results)
+    results = [(m.name, m.credit, judge(_reference_answer(p, m.answer, m.name))) for m in mistakes]
+    return checks + _mistake_checks(p, points, results)
 
 
 def _verify_p3(spec: P3Spec) -> list[ReferenceCheck]:
@@ -410,21 +423,10 @@ def _verify_p3(spec: P3Spec) -> list[ReferenceCheck]:
                 p, f"expected filter gives the luma on {label} shapes {shape_list}", ok, detail
             )
         )
-    for label, weight in (("1x3x1x1", spec.expected), ("3", replace(spec.expected, shape=(3,)))):
-        r = check_p3(spec, _reference_answer(p, weight, "expected"))[0]
-        checks.append(
-            ReferenceCheck(
-                p,
-                f"expected filter as {label} gets full credit",
-                r.status is Status.PASSED,
-                f"{r.status.value}: {r.feedback}",
-            )
-        )
-    results = [
-        (m.name, m.credit, check_p3(spec, _reference_answer(p, m.answer, m.name))[0])
-        for m in spec.mistakes
-    ]
-    return checks + _mistake_checks(p, spec.points, results)
+    forms = [("1x3x1x1", spec.expected), ("3", replace(spec.expected, shape=(3,)))]
+    return checks + _judged_like_students(
+        p, lambda a: check_p3(spec, a)[0], forms, spec.mistakes, spec.points
+    )
 
 
 def verify_p1_reference(spec: P1Spec) -> list[ReferenceCheck]:
