@@ -1,12 +1,4 @@
-"""The `grade` command: a thin click shell over grader.api.
-
-Exit codes (documented in README.md):
-  0  everything graded (whatever the students scored)
-  1  graded, but some input could not be read (a malformed answers.toml, an entry in it
-     that does not parse) or a student could not be graded at all: see the messages
-  2  usage error: a path that does not exist, a bad option, an unusable reference file
-  3  the grader itself failed (a bug: please report it)
-"""
+"""The `grade` command: a thin click shell over grader.api (exit codes: grader/cli_common.py)."""
 
 from __future__ import annotations
 
@@ -15,15 +7,7 @@ from pathlib import Path
 
 import click
 
-from grader.api import (
-    BatchResult,
-    ReferenceBroken,
-    StudentReport,
-    check_reference,
-    ensure_reference_verified,
-    find_submissions,
-    grade_path,
-)
+from grader.api import StudentReport, check_reference, find_submissions, grade_path
 from grader.batch.commands import (
     batch_options,
     export_command,
@@ -32,11 +16,19 @@ from grader.batch.commands import (
     parse_layers,
     regrade_command,
 )
+from grader.cli_common import (
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    exit_code,
+    load_reference_or_usage_error,
+)
 from grader.extraction.answers_file import TEMPLATE
 from grader.pipeline import GradeOptions, SubmissionNotFound
-from grader.reference import DEFAULT_REFERENCE, Reference, ReferenceFormatError, load_reference
+from grader.reference import DEFAULT_REFERENCE
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+__all__ = ["EXIT_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "entry", "main"]
 
 reference_option = click.option(
     "--reference",
@@ -46,22 +38,6 @@ reference_option = click.option(
     show_default="reference/hw4.toml",
     help="The reference answers and rubric to grade against.",
 )
-
-
-def _load(reference_path: Path) -> Reference:
-    try:
-        return load_reference(reference_path)
-    except ReferenceFormatError as exc:
-        raise click.UsageError(f"the reference cannot be used: {exc}") from None
-
-
-def _load_verified(reference_path: Path) -> Reference:
-    reference = _load(reference_path)
-    try:
-        ensure_reference_verified(reference)
-    except ReferenceBroken as exc:
-        raise click.UsageError(str(exc)) from None
-    return reference
 
 
 class _GradeGroup(click.Group):
@@ -121,7 +97,6 @@ def run(
         is_class = find_submissions(path) != (path,)
     except SubmissionNotFound as exc:
         raise click.UsageError(str(exc)) from None
-    reference = _load_verified(reference_path)
     if is_class:
         sys.exit(
             grade_class_command(
@@ -129,6 +104,7 @@ def run(
                 timeout, require_layers,
             )
         )  # fmt: skip
+    reference = load_reference_or_usage_error(reference_path)
     color = sys.stdout.isatty()
 
     def show(report: StudentReport) -> None:
@@ -144,22 +120,14 @@ def run(
         )
     except SubmissionNotFound as exc:
         raise click.UsageError(str(exc)) from None
-    sys.exit(_exit_code(batch))
-
-
-def _exit_code(batch: BatchResult) -> int:
-    for message in batch.input_errors + batch.failures:
-        click.secho(f"error: {message}", err=True, fg="red")
-    if batch.input_errors or batch.failures:
-        return EXIT_INPUT
-    return EXIT_OK
+    sys.exit(exit_code(batch.input_errors, batch.failures))
 
 
 @main.command("check-reference")
 @reference_option
 def check_reference_command(reference_path: Path) -> None:
     """Verify every reference answer independently (torch, sympy); non-zero exit on failure."""
-    reference = _load(reference_path)
+    reference = load_reference_or_usage_error(reference_path, verify=False)
     checks = check_reference(reference)
     width = min(max(len(c.name) for c in checks), 64)
     click.echo(f"Reference {reference.path} (sha256 {reference.content_hash[:12]})")

@@ -18,7 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("grader.checks",),
     ("grader.inputs", "grader.code_runs", "grader.pipeline"),
     ("grader.reporting",),
-    ("grader.api", "grader.gradebook", "grader.batch", "grader.exports"),
+    ("grader.api", "grader.gradebook", "grader.batch", "grader.exports", "grader.cli_common"),
     ("grader.cli",),
 )
 

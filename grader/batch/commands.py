@@ -1,9 +1,7 @@
 """Click commands for grading a class, merging CI shards, regrading and exporting.
 
-The lead registers them on the main `grade` group (grader/cli.py); they take plain
-parameters and return through sys.exit with the codes documented there:
-0 graded (whatever the scores), 1 some input unreadable or a student not graded,
-2 usage error, 3 a bug in the grader.
+grader/cli.py registers them on the main `grade` group; they take plain parameters and
+end through sys.exit with the codes of grader/cli_common.py.
 """
 
 from __future__ import annotations
@@ -16,17 +14,15 @@ from typing import Any, TypeVar
 
 import click
 
-from grader.api import ReferenceBroken, ensure_reference_verified, grade_one
+from grader.api import grade_one
 from grader.batch.progress import ProgressBar
-from grader.batch.runner import BatchSettings, ClassRun, StudentOutcome, plan_class, run_plan
+from grader.batch.runner import BatchSettings, StudentOutcome, plan_class, run_plan
 from grader.batch.shard import ShardError, parse_shard
 from grader.batch.summary import summary_table
 from grader.batch.workers import GradeFn
+from grader.cli_common import EXIT_OK, exit_code, load_reference_or_usage_error
 from grader.gradebook import DEFAULT_GRADEBOOK, Gradebook, GradebookError
 from grader.pipeline import GradeOptions, SubmissionNotFound
-from grader.reference import Reference, ReferenceFormatError, load_reference
-
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,16 +86,6 @@ def parse_layers(text: str) -> tuple[str, ...]:
     return names
 
 
-def _load_reference(path: Path) -> Reference:
-    """A reference that loads and passes its own verification (checked once per edit)."""
-    try:
-        reference = load_reference(path)
-        ensure_reference_verified(reference)
-    except (ReferenceFormatError, ReferenceBroken) as exc:
-        raise click.UsageError(f"the reference cannot be used: {exc}") from None
-    return reference
-
-
 def _open(path: Path) -> Gradebook:
     try:
         return Gradebook(path)
@@ -131,12 +117,6 @@ def write_exports(out_dir: Path, gradebook: Gradebook, assignment: str = "HW4") 
     ]
 
 
-def _exit_code(run: ClassRun) -> int:
-    for message in run.input_errors + run.failures:
-        click.secho(f"error: {message}", err=True, fg="red")
-    return EXIT_INPUT if run.input_errors or run.failures else EXIT_OK
-
-
 def grade_class_command(
     path: Path,
     out_dir: Path,
@@ -151,7 +131,7 @@ def grade_class_command(
     grade_fn: GradeFn = grade_one,
 ) -> int:
     """`grade CLASS_FOLDER`: returns the exit code (the caller passes it to sys.exit)."""
-    reference = _load_reference(reference_path)
+    reference = load_reference_or_usage_error(reference_path)
     settings = _settings(jobs, force, shard, timeout)
     if grade_fn is not grade_one:
         settings = replace(settings, preload=())  # torch is grade_one's need, not a fake's
@@ -178,7 +158,7 @@ def grade_class_command(
         click.echo(summary_table(run))
         exports = write_exports(out_dir, gradebook)
         click.echo(f"Gradebook: {gradebook.path}; class exports: {', '.join(map(str, exports))}")
-    return _exit_code(run)
+    return exit_code(run.input_errors, run.failures)
 
 
 @click.command("merge")
@@ -286,7 +266,7 @@ def regrade_command(
     """Show whose scores an edited reference changes (and why) before storing anything."""
     from grader.exports.regrade import apply_regrade, preview_regrade, render_preview
 
-    reference = _load_reference(reference_path)
+    reference = load_reference_or_usage_error(reference_path)
     settings = _settings(jobs, force, shard, timeout)
     with _open(gradebook_path or out_dir / "gradebook.sqlite") as gradebook:
         try:
@@ -305,4 +285,4 @@ def regrade_command(
             count = apply_regrade(preview, out_dir, gradebook)
             write_exports(out_dir, gradebook)
             click.echo(f"Stored the new results of {count} students in {gradebook.path}.")
-    sys.exit(_exit_code(preview.run))
+    sys.exit(exit_code(preview.run.input_errors, preview.run.failures))
