@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.cache import cache_root
 from grader.checks.common import ReferenceCheck
 from grader.manual_scores import (
     ManualScoresError,
@@ -153,13 +154,10 @@ class ReferenceBroken(Exception):
 
 
 def verified_marker(reference: Reference) -> Path:
-    import os
-
     from grader.reporting.version import grader_version
 
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     key = f"{reference.content_hash}-{grader_version()}".replace(" ", "_").replace("/", "_")
-    return base / "grader-hw4" / "verified-references" / key
+    return cache_root() / "verified-references" / key
 
 
 def ensure_reference_verified(reference: Reference) -> None:

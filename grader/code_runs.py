@@ -11,7 +11,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.checks.c3_layer import check_c3, run_p7
-from grader.checks.loss import P5Session, compare_claims_with_measured, default_cache_dir
+from grader.checks.loss import (
+    P5_LOSS_ID,
+    P5_TRAINING_ID,
+    P5Session,
+    compare_claims_with_measured,
+    default_cache_dir,
+)
 from grader.checks.sandboxed import Isolation, child_result, failed_run_status
 from grader.extraction.code import CodeSubmission
 from grader.models import (
@@ -82,8 +88,8 @@ def run_p5(spec: P5Spec, code: CodeSubmission, folder: Path, refusal: str | None
     if refusal is not None:
         return P5Run(
             (
-                _skipped("P5 loss", ProblemId.P5, spec.loss, spec.visibility, refusal),
-                _skipped("P5 training", ProblemId.P5, spec.training, spec.visibility, refusal),
+                _skipped(P5_LOSS_ID, ProblemId.P5, spec.loss, spec.visibility, refusal),
+                _skipped(P5_TRAINING_ID, ProblemId.P5, spec.training, spec.visibility, refusal),
             ),
             {},
         )

@@ -11,7 +11,7 @@ ROOT = Path(grader.__file__).parent
 
 # Lowest first. A module may import from its own layer or any layer before it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("grader.models",),
+    ("grader.models", "grader.cache"),
     ("grader.reference",),
     ("grader.latex", "grader.formula"),
     ("grader.extraction", "grader.sandbox", "grader.data", "grader.manual_scores"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 import torch
 
+from grader.cache import cache_root
 from grader.checks.common import missing, scored
 from grader.checks.loss_formulas import (
     LOGISTIC,
@@ -94,8 +94,7 @@ _MEMORY_CACHE: dict[str, tuple[int, int]] = {}
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "grader-hw4" / "p5"
+    return cache_root() / "p5"
 
 
 def _cache_key(protocol: Protocol_, loss: LossFormula) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from grader.checks.common import ReferenceCheck
-from grader.checks.loss import P5Session
+from grader.checks.loss import P5Session, default_cache_dir
 from grader.checks.loss_formulas import LOGISTIC, MISTAKES, SQUARE, make_probes, match_formula
 from grader.models import ProblemId
 from grader.reference import P5Spec
@@ -70,7 +70,8 @@ def verify_p5_reference(spec: P5Spec) -> list[ReferenceCheck]:
             if not taken_for_right
             else "computes the square loss: it would pass",
         )
-    session = P5Session(spec)
+    # The same cache grading uses: its key holds the protocol, the data and the loss source.
+    session = P5Session(spec, cache_dir=default_cache_dir())
     for loss in (SQUARE, LOGISTIC):
         trained, why = session.reference(loss)
         if trained is None:
