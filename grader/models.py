@@ -174,6 +174,21 @@ class Derivative(Enum):
     DYL_DAL = "dyL/dAL"
     DYL_DAl = "dyL/dAl"
 
+    @property
+    def title(self) -> str:
+        """As the LaTeX reader names its Jacobian node, e.g. dy_L/db_L."""
+        return _DERIVATIVE_TITLES[self]
+
+
+_DERIVATIVE_TITLES = {
+    Derivative.DYL_DBL: "dy_L/db_L",
+    Derivative.DYL_DYLM1: "dy_L/dy_{L-1}",
+    Derivative.DYl_DBl: "dy_l/db_l",
+    Derivative.DYl_DYlm1: "dy_l/dy_{l-1}",
+    Derivative.DYL_DAL: "dy_L/dA_L",
+    Derivative.DYL_DAl: "dy_L/dA_l",
+}
+
 
 @dataclass(frozen=True)
 class FormulaAnswer:
@@ -203,10 +218,20 @@ AnswerValue = (
 )
 
 
+# The key of the one answer of a problem that has a single answer (Answer.key); P6 answers
+# are keyed by Derivative values, P7 answers by CountName values, P4 has none (a proof).
+SINGLE_ANSWER_KEY = {
+    ProblemId.P1: "filter",
+    ProblemId.P2: "filter",
+    ProblemId.P3: "filter",
+    ProblemId.P5: "accuracy",
+}
+
+
 @dataclass(frozen=True)
 class Answer:
-    """One extracted answer with where it came from. `key` names the item within a problem
-    (a Derivative value for P6, a CountName value for P7, "filter" otherwise)."""
+    """One extracted answer with where it came from. `key` names the item within a problem:
+    SINGLE_ANSWER_KEY, a Derivative value for P6, a CountName value for P7."""
 
     problem: ProblemId
     key: str

@@ -15,6 +15,7 @@ from grader.checks.common import grader_error
 from grader.checks.manual import check_p4
 from grader.inputs import SubmissionInputs, read_submission
 from grader.models import (
+    SINGLE_ANSWER_KEY,
     Answer,
     CheckResult,
     CountName,
@@ -107,12 +108,13 @@ def _check(
     def one(key: str) -> Answer | None:
         return answers.find(problem, key)
 
+    single = one(SINGLE_ANSWER_KEY[problem]) if problem in SINGLE_ANSWER_KEY else None
     if problem is ProblemId.P1:
-        return filters.check_p1(reference.p1, one("filter"))
+        return filters.check_p1(reference.p1, single)
     if problem is ProblemId.P2:
-        return pooling.check_p2(reference.p2, one("filter"))
+        return pooling.check_p2(reference.p2, single)
     if problem is ProblemId.P3:
-        return filters.check_p3(reference.p3, one("filter"))
+        return filters.check_p3(reference.p3, single)
     if problem is ProblemId.P4:
         return (
             check_p4(
@@ -123,9 +125,9 @@ def _check(
             ),
         )
     if problem is ProblemId.P5:
-        claims = accuracy_claims.check_p5_claims(reference.p5, one("accuracy"))
+        claims = accuracy_claims.check_p5_claims(reference.p5, single)
         p5 = run_p5(reference.p5, inputs.code, inputs.folder, refusal)
-        return cross_check_claims(claims, one("accuracy"), p5.measured) + p5.results
+        return cross_check_claims(claims, single, p5.measured) + p5.results
     if problem is ProblemId.P6:
         return jacobians.check_p6(reference.p6, {d: one(d.value) for d in Derivative})
     stated = {c: one(c.value) for c in CountName}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.models import (
+    SINGLE_ANSWER_KEY,
     AccuracyAnswer,
     AccuracyClaim,
     Answer,
@@ -115,11 +116,11 @@ def _answers_from(
         section = _section(data, problem, notes, file_name)
         if section is not None and "filter" in section:
             raw = section["filter"]
-            add(problem, "filter", "filter", raw, _filter(raw))
+            add(problem, SINGLE_ANSWER_KEY[problem], "filter", raw, _filter(raw))
 
     p2 = _section(data, ProblemId.P2, notes, file_name)
     if p2:
-        add(ProblemId.P2, "filter", "value", p2.get("value"), _pooling(p2))
+        add(ProblemId.P2, SINGLE_ANSWER_KEY[ProblemId.P2], "value", p2.get("value"), _pooling(p2))
 
     p5 = _section(data, ProblemId.P5, notes, file_name)
     if p5:
@@ -137,9 +138,10 @@ def _answers_from(
         key = "square" if "square" in p5 else "logistic"
         if bad:
             reason = "accuracy not in the form 'c/1991 (p%)': " + "; ".join(bad)
-            add(ProblemId.P5, "accuracy", key, p5, Unreadable(reason))
+            add(ProblemId.P5, SINGLE_ANSWER_KEY[ProblemId.P5], key, p5, Unreadable(reason))
         elif claims:
-            add(ProblemId.P5, "accuracy", key, p5, AccuracyAnswer(tuple(claims)))
+            claimed = AccuracyAnswer(tuple(claims))
+            add(ProblemId.P5, SINGLE_ANSWER_KEY[ProblemId.P5], key, p5, claimed)
 
     p6 = _section(data, ProblemId.P6, notes, file_name)
     if p6:
