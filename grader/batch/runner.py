@@ -38,7 +38,6 @@ class BatchSettings:
     timeout_s: float = 900.0  # per student, on top of the sandbox's own limits
     shard: Shard | None = None
     preload: tuple[str, ...] = ("torch",)  # imported once per worker
-    memory_limit_mb: int | None = None  # address-space limit of each worker, if any
 
     @property
     def workers(self) -> int:
@@ -172,9 +171,7 @@ def run_plan(
             finished(StudentOutcome(s.student, s.stored, reused=True, seconds=0.0))
     todo = plan.to_grade
     if todo:
-        job = WorkerJob(
-            grade_fn, reference, out_dir, options, settings.preload, settings.memory_limit_mb
-        )
+        job = WorkerJob(grade_fn, reference, out_dir, options, settings.preload)
         pool = WorkerPool(job, min(settings.workers, len(todo)), settings.timeout_s)
         for done in pool.run([Task(i, s.folder) for i, s in enumerate(todo)]):
             planned = todo[done.index]

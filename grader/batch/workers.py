@@ -12,7 +12,6 @@ import contextlib
 import ctypes
 import importlib
 import multiprocessing
-import resource
 import signal
 import time
 from collections import deque
@@ -40,7 +39,6 @@ class WorkerJob:
     out_dir: Path
     options: GradeOptions
     preload: tuple[str, ...]  # modules imported once per worker, e.g. ("torch",)
-    memory_limit_mb: int | None
 
 
 @dataclass(frozen=True)
@@ -62,15 +60,8 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _limit_memory(limit_mb: int | None) -> None:
-    if limit_mb is not None:
-        limit = limit_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 def _worker_main(conn: Connection, job: WorkerJob) -> None:
     _die_with_parent()
-    _limit_memory(job.memory_limit_mb)
     for name in job.preload:
         # A missing module is the grading function's problem to report, per student.
         with contextlib.suppress(ImportError):
