@@ -10,15 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.checks.c3_layer import check_c3, run_p7
+from grader.checks.accuracy_claims import LOSS_NAMES
+from grader.checks.c3_layer import code_slots, judge_c3, run_p7
 from grader.checks.loss import (
-    P5_LOSS_ID,
-    P5_TRAINING_ID,
     P5Session,
     compare_claims_with_measured,
     default_cache_dir,
+    loss_slot,
+    training_slot,
 )
-from grader.checks.sandboxed import Isolation, child_result, failed_run_status
+from grader.checks.sandboxed import Isolation
 from grader.extraction.code import CodeSubmission
 from grader.models import (
     AccuracyAnswer,
@@ -27,11 +28,9 @@ from grader.models import (
     CountAnswer,
     CountName,
     LossKind,
-    ProblemId,
     Status,
-    Visibility,
 )
-from grader.reference import Item, P5Spec, P7Spec
+from grader.reference import P5Spec, P7Spec
 
 NOT_RUN = "Student code was not run (--no-code): this item was not graded."
 
@@ -60,18 +59,6 @@ def code_refusal(run_code: bool, required_layers: tuple[str, ...]) -> str | None
     )
 
 
-_LOSS_WORDS = {LossKind.SQUARE: "square loss", LossKind.LOGISTIC: "logistic loss"}
-
-
-def _skipped(
-    test_id: str, problem: ProblemId, item: Item, visibility: Visibility, why: str
-) -> CheckResult:
-    return CheckResult(
-        test_id, problem, item.title, Status.SKIPPED, 0.0, item.points, why,
-        visibility=visibility,
-    )  # fmt: skip
-
-
 @dataclass(frozen=True)
 class P5Run:
     results: tuple[CheckResult, ...]
@@ -86,13 +73,8 @@ class P7Run:
 
 def run_p5(spec: P5Spec, code: CodeSubmission, folder: Path, refusal: str | None) -> P5Run:
     if refusal is not None:
-        return P5Run(
-            (
-                _skipped(P5_LOSS_ID, ProblemId.P5, spec.loss, spec.visibility, refusal),
-                _skipped(P5_TRAINING_ID, ProblemId.P5, spec.training, spec.visibility, refusal),
-            ),
-            {},
-        )
+        skipped = (loss_slot(spec), training_slot(spec))
+        return P5Run(tuple(s.unscored(Status.SKIPPED, refusal) for s in skipped), {})
     session = P5Session(spec, cache_dir=default_cache_dir())
     results = _with_isolation(session.check(code, folder), session.isolation)
     return P5Run(results, dict(session.measured))
@@ -107,25 +89,13 @@ def _with_isolation(
 
 def run_p7_code(spec: P7Spec, code: CodeSubmission, folder: Path, refusal: str | None) -> P7Run:
     if refusal is not None:
-        items = (spec.parameters, spec.shape, spec.connection_item)
-        return P7Run(
-            tuple(
-                _skipped(f"P7 {i.key}", ProblemId.P7, i, spec.visibility, refusal) for i in items
-            ),
-            {},
-        )
+        return P7Run(tuple(s.unscored(Status.SKIPPED, refusal) for s in code_slots(spec)), {})
     outcome = run_p7(code, folder, spec)
     isolation = Isolation()
     if outcome is not None:
         isolation.record(outcome)
-    measured: dict[CountName, int] = {}
-    if outcome is not None and failed_run_status(outcome) is None:
-        value, _ = child_result(outcome)
-        for key, name in (("c3", CountName.C3_ORIGINAL), ("lenet", CountName.LENET_ORIGINAL)):
-            part = (value or {}).get(key)
-            if isinstance(part, dict) and part.get("status") == "ok":
-                measured[name] = int(part["counts"]["walked"])
-    return P7Run(_with_isolation(check_c3(spec, outcome), isolation), measured)
+    judged = judge_c3(spec, outcome)
+    return P7Run(_with_isolation(judged.results, isolation), judged.counts)
 
 
 def cross_check_claims(
@@ -136,7 +106,7 @@ def cross_check_claims(
     if answer is None or not isinstance(answer.value, AccuracyAnswer) or not measured:
         return claims
     lines = tuple(
-        f"Cross-check, {_LOSS_WORDS[kind]}: " + compare_claims_with_measured(claim, measured[kind])
+        f"Cross-check, {LOSS_NAMES[kind]}: " + compare_claims_with_measured(claim, measured[kind])
         for kind, claim in answer.value.claims
         if kind in measured
     )

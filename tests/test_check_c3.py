@@ -3,13 +3,14 @@ child and compared with Table I; wrong maps named; missing layer and tampering r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from grader.checks.c3_layer import check_c3, run_p7
 from grader.extraction.code import read_submission_code
-from grader.models import Status
+from grader.models import CountName, Status
 from grader.reference import load_reference
 from tests.test_check_loss import in_process
 
@@ -89,3 +90,28 @@ def test_dave_through_the_sandbox() -> None:
 
     _, _, conn = judge(EXAMPLES / "dave_md_mistakes", default_runner())
     assert "output map 9 reads [0, 2, 4, 5] instead of [0, 3, 4, 5]" in conn.feedback
+
+
+def test_a_run_without_a_usable_result_is_reported_on_every_item() -> None:
+    from grader.checks.c3_layer import judge_c3
+    from grader.sandbox.run_types import RunOutcome, RunStatus
+
+    late = RunOutcome(RunStatus.TIMEOUT, None, "no result within 20 s", (), (), 20.0)
+    judged = judge_c3(SPEC, late)
+    assert [r.status for r in judged.results] == [Status.TIMEOUT] * 3 and not judged.counts
+    assert judged.results[0].feedback == "C3_layer could not be measured: no result within 20 s"
+    assert judge_c3(SPEC, replace(late, status=RunStatus.OUT_OF_MEMORY)).results[0].status is (
+        Status.CRASHED
+    )
+    garbled = RunOutcome(RunStatus.OK, {"result": [1, 2]}, "returned", ("seccomp",), (), 1.0)
+    (params, *_) = judge_c3(SPEC, garbled).results
+    assert params.status is Status.INVALID_OUTPUT
+    assert params.feedback == "the sandbox returned no result object"
+
+
+def test_counts_measured_for_the_cross_check() -> None:
+    from grader.checks.c3_layer import judge_c3
+
+    folder = EXAMPLES / "carol_tex"
+    judged = judge_c3(SPEC, run_p7(read_submission_code(folder), folder, SPEC, in_process))
+    assert dict(judged.counts) == {CountName.C3_ORIGINAL: 1516, CountName.LENET_ORIGINAL: 60806}

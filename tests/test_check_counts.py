@@ -206,3 +206,36 @@ def test_verify_catches_a_mistake_value_that_is_right(ref: Reference) -> None:
     checks = verify_p7_reference(replace(ref.p7, mistakes=(*ref.p7.mistakes, wrong)))
     failed = [c.name for c in checks if not c.passed]
     assert failed == ["mistake 'not a mistake' reduction = 900 recognised"]
+
+
+def test_an_answer_of_another_kind_needs_review_and_a_grader_bug_is_kept() -> None:
+    from grader.checks.common import Slot, judge_answer
+    from grader.models import (
+        Answer,
+        Array,
+        CountAnswer,
+        FilterAnswer,
+        ProblemId,
+        Source,
+        Status,
+        Visibility,
+    )
+
+    spec = load_reference().p7
+    name = spec.counts[0].name
+    source = Source("writeup.md", 4, "[[1, 2]]")
+    odd = Answer(ProblemId.P7, name.value, FilterAnswer(Array((2,), (1.0, 2.0))), source)
+    (first, *_) = check_p7_counts(spec, {name: odd})
+    assert first.status is Status.NEEDS_REVIEW and first.score is None
+    assert "expected a whole number, found FilterAnswer" in first.feedback
+
+    def broken(answer: Answer, value: CountAnswer) -> CheckResult:
+        raise ZeroDivisionError("oops")
+
+    slot = Slot("X", ProblemId.P7, "t", 2.0, Visibility.VISIBLE)
+    right = Answer(ProblemId.P7, name.value, CountAnswer(3), source)
+    result = judge_answer(slot, right, CountAnswer, "a whole number", broken)
+    assert result.status is Status.GRADER_ERROR and "ZeroDivisionError: oops" in result.feedback
+    assert judge_answer(slot, None, CountAnswer, "a whole number", broken).status is (
+        Status.MISSING
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +24,12 @@ from grader.checks.loss_formulas import (
 from grader.extraction.code import read_submission_code
 from grader.models import AccuracyClaim, Status
 from grader.reference import load_reference
+from grader.sandbox.run_types import RunOutcome, RunStatus
 from grader.sandbox.tasks import p5, p7
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"  # beside the repo
 SPEC = load_reference().p5
 PROBES = make_probes(0)
-
-
-class _Status(Enum):
-    OK = "ok"
-    ERROR = "error"
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    status: Enum
-    value: dict[str, Any] | None
-    message: str
-    seconds: float
 
 
 def in_process(
@@ -52,12 +38,13 @@ def in_process(
     submission_dir: Path,
     *,
     readable_data: tuple[Path, ...] = (),
-) -> _Outcome:
+) -> RunOutcome:
     """The child tasks called directly: fast, for tests of the parent's judgement."""
     tasks = {"p5.probe_losses": p5.probe_losses, "p5.train": p5.train, "p7.inspect": p7.inspect}
     start = time.perf_counter()
     value = tasks[task](request, submission_dir)
-    return _Outcome(_Status.OK, value, "returned a result", time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return RunOutcome(RunStatus.OK, value, "returned a result", (), (), seconds)
 
 
 def probe_calls(fn: Callable[..., Any]) -> dict[str, list[dict[str, Any]]]:

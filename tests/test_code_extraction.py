@@ -4,10 +4,20 @@ bad files turned into notes, tampering flagged. Nothing here runs student code."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 from grader.extraction.code import (
+    CodeFile,
+    CodeUnit,
+    FileKind,
+    FunctionSig,
     TamperKind,
+    extract_unit,
     read_submission_code,
 )
 
@@ -86,14 +96,14 @@ def test_messy_submission(tmp_path: Path) -> None:
     assert {"device", "ch_in_3", "sq", "loss2", "torch"} <= set(losses.names)
     assert "plt" not in losses.names and "plt.plot" not in losses.source
     assert "__main__" not in losses.source
-    sq = losses.function("sq")
+    sq = _function(losses, "sq")
     assert sq is not None and sq.accepts(2) and sq.accepts(3) and not sq.accepts(1)
     notes = " | ".join(code.notes)
     assert "broken.py line 1: syntax error" in notes
     assert "latin.py: not UTF-8" in notes
     assert "hw.ipynb cell 3 line 1: syntax error" in notes
     nb = next(u for u in code.units if u.file == "hw.ipynb")
-    assert nb.function("nb_loss") is not None and "pip" not in nb.source
+    assert _function(nb, "nb_loss") is not None and "pip" not in nb.source
     assert any("cell 5 line 1: top-level loop" in s for s in code.skipped)
     names = {f.name for _, f in code.functions_taking(2)}
     assert names == {"sq", "loss2", "nb_loss"}  # junk in __pycache__ is not read
@@ -145,3 +155,55 @@ def test_tamper_scan_flags_hostile_code(tmp_path: Path) -> None:
 def test_missing_folder_is_a_note(tmp_path: Path) -> None:
     code = read_submission_code(tmp_path / "nope")
     assert code.units == () and "not a folder" in code.notes[0]
+
+
+def _function(unit: CodeUnit, name: str) -> FunctionSig | None:
+    return next((f for f in unit.functions if f.name == name), None)
+
+
+def _unit(text: str, local: frozenset[str] = frozenset()) -> CodeUnit:
+    return extract_unit(CodeFile("a.py", FileKind.PYTHON, text), local)
+
+
+def test_import_of_several_modules_keeps_each_installed_one() -> None:
+    unit = _unit("import numpy, matplotlib\nx = numpy.zeros(3)\n")
+    assert unit.source.split("\n")[0] == "import numpy"
+    assert "numpy" in unit.names and "x" in unit.names and "matplotlib" not in unit.names
+    (skipped,) = unit.skipped
+    assert "plotting" in skipped.what and "kept `import numpy`" in skipped.what
+    # order and aliases do not matter
+    unit = _unit("import matplotlib.pyplot as plt, numpy as np  # both\n")
+    assert unit.source.startswith("import numpy as np") and "# both" in unit.source
+    assert "np" in unit.names and "plt" not in unit.names
+    # a statement over several lines is not rewritten: dropped, naming the first dropped module
+    unit = _unit("import numpy, \\\n    matplotlib\n")
+    assert unit.source.strip() == "" and "numpy" not in unit.names
+    assert "plotting" in unit.skipped[0].what
+
+
+def test_import_of_a_local_module_and_a_library() -> None:
+    unit = _unit("import mylocal, torch\n", frozenset({"mylocal"}))
+    assert unit.local_imports == ("mylocal",)
+    assert unit.source.split("\n")[0] == "import torch"
+    assert {"mylocal", "torch"} <= set(unit.names)
+    assert "own module 'mylocal'" in unit.skipped[0].what
+    unit = _unit("import lib_a, torch, lib_b\n", frozenset({"lib_a", "lib_b"}))
+    assert unit.local_imports == ("lib_a", "lib_b")
+    # a dropped statement sharing the line still blanks it
+    unit = _unit("import numpy, matplotlib; print(1)\n")
+    assert unit.source.strip() == "" and any("several statements" in n for n in unit.notes)
+
+
+@pytest.mark.parametrize("seed", ["1", "2", "3", "4"])
+def test_import_judgement_does_not_depend_on_the_hash_seed(seed: str) -> None:
+    script = (
+        "from grader.extraction.code import CodeFile, FileKind, extract_unit\n"
+        "text = 'import numpy, matplotlib, torch\\n'\n"
+        "u = extract_unit(CodeFile('a.py', FileKind.PYTHON, text))\n"
+        "print(u.source.split(chr(10))[0])\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "import numpy, torch"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
-from grader.checks.common import grader_error, missing, scored, unreadable
+from grader.checks.common import Slot, judge_answer
 from grader.models import (
     AccuracyAnswer,
     AccuracyClaim,
@@ -19,13 +19,12 @@ from grader.models import (
     CheckResult,
     LossKind,
     ProblemId,
-    Unreadable,
 )
 from grader.reference import P5Spec
 
 P5_CLAIMS_TEST_ID = "P5 claims"
 
-_LOSS_NAMES = {LossKind.SQUARE: "square loss", LossKind.LOGISTIC: "logistic loss"}
+LOSS_NAMES = {LossKind.SQUARE: "square loss", LossKind.LOGISTIC: "logistic loss"}
 
 # --- judging a claim ---------------------------------------------------------------------
 
@@ -81,7 +80,7 @@ def _verdict(
     spec: P5Spec, kind: LossKind, consistent: bool, said: str, value: float | None
 ) -> ClaimVerdict:
     """Joins the arithmetic finding with the plausibility of `value` (a percent)."""
-    name = _LOSS_NAMES[kind]
+    name = LOSS_NAMES[kind]
     if value is None:
         return ClaimVerdict(kind, consistent, None, f"{name}: {said}")
     plausible, band = _band_words(spec, value)
@@ -138,46 +137,23 @@ def _judge(spec: P5Spec, answer: Answer, value: AccuracyAnswer) -> CheckResult:
     for kind in LossKind:
         mine = [v for v in verdicts if v.kind is kind]
         if not mine:
-            words.append(_sentence(f"no accuracy was reported for the {_LOSS_NAMES[kind]}"))
+            words.append(_sentence(f"no accuracy was reported for the {LOSS_NAMES[kind]}"))
             continue
         # Each loss is half of the item; several claims for one loss share its half.
         credit += 0.5 * sum(v.credit for v in mine) / len(mine)
-    return scored(
-        P5_CLAIMS_TEST_ID,
-        ProblemId.P5,
-        spec.claims.title,
-        spec.claims.points,
-        spec.visibility,
-        credit,
-        " ".join(words),
-        answer=answer,
+    return _slot(spec).scored(credit, " ".join(words), answer=answer)
+
+
+def _slot(spec: P5Spec) -> Slot:
+    return Slot(
+        P5_CLAIMS_TEST_ID, ProblemId.P5, spec.claims.title, spec.claims.points, spec.visibility
     )
 
 
 def check_p5_claims(spec: P5Spec, answer: Answer | None) -> tuple[CheckResult, ...]:
-    title, points, vis = spec.claims.title, spec.claims.points, spec.visibility
-    if answer is None:
-        return (missing(P5_CLAIMS_TEST_ID, ProblemId.P5, title, points, vis),)
-    value = answer.value
-    if isinstance(value, Unreadable):
-        return (
-            unreadable(P5_CLAIMS_TEST_ID, ProblemId.P5, title, points, vis, answer, value.reason),
-        )
-    if not isinstance(value, AccuracyAnswer):
-        reason = f"expected reported accuracies, found {type(value).__name__}"
-        return (unreadable(P5_CLAIMS_TEST_ID, ProblemId.P5, title, points, vis, answer, reason),)
-    if not value.claims:
-        return (
-            missing(
-                P5_CLAIMS_TEST_ID,
-                ProblemId.P5,
-                title,
-                points,
-                vis,
-                "No reported test accuracy was found.",
-            ),
-        )
-    try:
-        return (_judge(spec, answer, value),)
-    except Exception as exc:  # a bug on our side is kept as a result, so a report exists
-        return (grader_error(P5_CLAIMS_TEST_ID, ProblemId.P5, title, points, vis, exc),)
+    def judge(a: Answer, value: AccuracyAnswer) -> CheckResult:
+        if not value.claims:
+            return _slot(spec).missing("No reported test accuracy was found.")
+        return _judge(spec, a, value)
+
+    return (judge_answer(_slot(spec), answer, AccuracyAnswer, "reported accuracies", judge),)

@@ -18,10 +18,10 @@ from torch import nn
 
 from grader.checks.common import (
     ReferenceCheck,
-    grader_error,
-    missing,
-    scored,
-    unreadable,
+    Slot,
+    full_credit_check,
+    judge_answer,
+    reference_answer,
 )
 from grader.checks.conv_maps import single_thread
 from grader.models import (
@@ -30,9 +30,7 @@ from grader.models import (
     CountAnswer,
     CountName,
     ProblemId,
-    Source,
     Status,
-    Unreadable,
     Visibility,
 )
 from grader.reference import CountSpec, P7Spec
@@ -242,20 +240,14 @@ def _working_notes(value: CountAnswer) -> list[str]:
     return notes
 
 
+def _slot(spec: P7Spec, count: CountSpec) -> Slot:
+    return Slot(test_id_of(count.name), ProblemId.P7, count.title, count.points, spec.visibility)
+
+
 def _judge_count(spec: P7Spec, count: CountSpec, answer: Answer, value: CountAnswer) -> CheckResult:
     def result(credit: float, feedback: str, mistake: str | None = None) -> CheckResult:
         text = " ".join([feedback, *notes])
-        return scored(
-            test_id_of(count.name),
-            ProblemId.P7,
-            count.title,
-            count.points,
-            spec.visibility,
-            credit,
-            text,
-            answer=answer,
-            mistake=mistake,
-        )
+        return _slot(spec, count).scored(credit, text, answer=answer, mistake=mistake)
 
     notes = _working_notes(value)
     if value.value == count.value:
@@ -272,26 +264,14 @@ def check_p7_counts(
     spec: P7Spec, answers: Mapping[CountName, Answer | None]
 ) -> tuple[CheckResult, ...]:
     """One result per count the reference asks for, in the reference's order."""
-    results = []
-    for count in spec.counts:
-        tid, title, pts, vis = test_id_of(count.name), count.title, count.points, spec.visibility
-        answer = answers.get(count.name)
-        if answer is None:
-            results.append(missing(tid, ProblemId.P7, title, pts, vis))
-            continue
-        value = answer.value
-        if isinstance(value, Unreadable):
-            results.append(unreadable(tid, ProblemId.P7, title, pts, vis, answer, value.reason))
-            continue
-        if not isinstance(value, CountAnswer):
-            reason = f"expected a whole number, found {type(value).__name__}"
-            results.append(unreadable(tid, ProblemId.P7, title, pts, vis, answer, reason))
-            continue
-        try:
-            results.append(_judge_count(spec, count, answer, value))
-        except Exception as exc:  # a bug on our side is kept as a result, so a report exists
-            results.append(grader_error(tid, ProblemId.P7, title, pts, vis, exc))
-    return tuple(results)
+    return tuple(_check_count(spec, count, answers.get(count.name)) for count in spec.counts)
+
+
+def _check_count(spec: P7Spec, count: CountSpec, answer: Answer | None) -> CheckResult:
+    def judge(a: Answer, value: CountAnswer) -> CheckResult:
+        return _judge_count(spec, count, a, value)
+
+    return judge_answer(_slot(spec, count), answer, CountAnswer, "a whole number", judge)
 
 
 # --- verification for `grade check-reference` --------------------------------------------
@@ -387,9 +367,7 @@ def _measured(spec: P7Spec) -> tuple[dict[CountName, int], list[ReferenceCheck]]
 
 
 def _reference_answer(name: CountName, value: int, what: str) -> Answer:
-    return Answer(
-        ProblemId.P7, name.value, CountAnswer(value), Source("reference/hw4.toml", None, what)
-    )
+    return reference_answer(ProblemId.P7, name.value, CountAnswer(value), what)
 
 
 def verify_p7_reference(spec: P7Spec) -> list[ReferenceCheck]:
@@ -429,14 +407,7 @@ def verify_p7_reference(spec: P7Spec) -> list[ReferenceCheck]:
         )
     right = {c.name: _reference_answer(c.name, c.value, "expected") for c in spec.counts}
     for r in check_p7_counts(spec, right):
-        checks.append(
-            ReferenceCheck(
-                p,
-                f"{r.test_id} expected value gets full credit",
-                r.status is Status.PASSED,
-                f"{r.status.value}: {r.feedback}",
-            )
-        )
+        checks.append(full_credit_check(p, f"{r.test_id} expected value", r))
     asked = {c.name for c in spec.counts}
     for m in spec.mistakes:
         for name, value in m.values:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
 from grader.checks.common import (
     ReferenceCheck,
-    Scorer,
-    grader_error,
-    missing,
-    unreadable,
+    Slot,
+    full_credit_check,
+    judge_answer,
+    mistake_checks,
+    reference_answer,
 )
 from grader.checks.conv_maps import (
     Outputs,
@@ -40,9 +42,6 @@ from grader.models import (
     CheckResult,
     FilterAnswer,
     ProblemId,
-    Source,
-    Status,
-    Unreadable,
 )
 from grader.reference import FilterMistake, P1Spec, P3Spec
 
@@ -59,23 +58,11 @@ _Y_NAMES = ("Y1 = X[i+1,j] - X[i,j]", "Y2 = X[i,j+1] - X[i,j]")
 _CHANNEL_NAMES = ("R", "G", "B")
 
 
-def _filter_of(
-    test_id: str, problem: ProblemId, spec: P1Spec | P3Spec, answer: Answer | None
-) -> Array | CheckResult:
-    """The answer's weight, or the result that ends the check (missing, unreadable)."""
-    if answer is None:
-        return missing(test_id, problem, spec.title, spec.points, spec.visibility)
-    value = answer.value
-    if isinstance(value, Unreadable):
-        return unreadable(
-            test_id, problem, spec.title, spec.points, spec.visibility, answer, value.reason
-        )
-    if not isinstance(value, FilterAnswer):
-        reason = f"expected a filter written as numbers, found {type(value).__name__}"
-        return unreadable(
-            test_id, problem, spec.title, spec.points, spec.visibility, answer, reason
-        )
-    return value.weight
+def _slot(test_id: str, problem: ProblemId, spec: P1Spec | P3Spec) -> Slot:
+    return Slot(test_id, problem, spec.title, spec.points, spec.visibility)
+
+
+_FILTER_WORDS = "a filter written as numbers"
 
 
 # --- P1 --------------------------------------------------------------------------------
@@ -123,8 +110,8 @@ def _p1_channel_words(
     if all(close(a, t[:, c], tol) for a, t in zip(mine, targets, strict=True)):
         return True, f"channel {c + 1} computes {_Y_NAMES[c]}: right"
     known = (
-        ("Y1 = X[i+1,j] - X[i,j]", 0, 1.0),
-        ("Y2 = X[i,j+1] - X[i,j]", 1, 1.0),
+        (_Y_NAMES[0], 0, 1.0),
+        (_Y_NAMES[1], 1, 1.0),
         ("X[i,j] - X[i+1,j] (sign reversed)", 0, -1.0),
         ("X[i,j] - X[i,j+1] (sign reversed)", 1, -1.0),
     )
@@ -140,15 +127,14 @@ def _p1_channel_words(
     )
 
 
-def _judge_p1(spec: P1Spec, answer: Answer, weight: Array) -> CheckResult:
+def _judge_p1(spec: P1Spec, answer: Answer, value: FilterAnswer) -> CheckResult:
+    weight = value.weight
     shapes = ", ".join(size_text(s) for s in spec.image_shapes)
     details = (
         f"Tested conv2d(X, w, padding={spec.padding}) on random {shapes} images "
         f"(seed {_P1_SEED}) against Y computed directly, tolerance {spec.tolerance:g}.",
     )
-    result = Scorer(
-        P1_TEST_ID, ProblemId.P1, spec.title, spec.points, spec.visibility, answer, details
-    )
+    result = partial(_slot(P1_TEST_ID, ProblemId.P1, spec).scored, answer=answer, details=details)
     if not is_finite(weight):
         return result(0.0, "The filter has entries that are not finite numbers.")
     w = _p1_weight(weight)
@@ -164,7 +150,7 @@ def _judge_p1(spec: P1Spec, answer: Answer, weight: Array) -> CheckResult:
         if not isinstance(mw, str) and got.same_as(
             _p1_outputs(mw, images, spec.padding), spec.tolerance
         ):
-            return result(mistake.credit, mistake.feedback, mistake.name)
+            return result(mistake.credit, mistake.feedback, mistake=mistake.name)
     if got.problem is not None:
         return result(0.0, f"The filter cannot be applied to X: {got.problem}.")
     for g, t in zip(got.maps, targets, strict=True):
@@ -193,17 +179,12 @@ def _judge_p1(spec: P1Spec, answer: Answer, weight: Array) -> CheckResult:
 
 
 def check_p1(spec: P1Spec, answer: Answer | None) -> tuple[CheckResult, ...]:
-    weight = _filter_of(P1_TEST_ID, ProblemId.P1, spec, answer)
-    if isinstance(weight, CheckResult):
-        return (weight,)
-    assert answer is not None  # _filter_of returned a weight, so there was an answer
-    try:
+    def judge(a: Answer, value: FilterAnswer) -> CheckResult:
         with single_thread():
-            return (_judge_p1(spec, answer, weight),)
-    except Exception as exc:  # a bug on our side is kept as a result, so a report exists
-        return (
-            grader_error(P1_TEST_ID, ProblemId.P1, spec.title, spec.points, spec.visibility, exc),
-        )
+            return _judge_p1(spec, a, value)
+
+    slot = _slot(P1_TEST_ID, ProblemId.P1, spec)
+    return (judge_answer(slot, answer, FilterAnswer, _FILTER_WORDS, judge),)
 
 
 # --- P3 --------------------------------------------------------------------------------
@@ -254,15 +235,14 @@ def _weights_text(values: tuple[float, ...]) -> str:
     return " + ".join(f"{v:.4g} {c}" for v, c in zip(values, _CHANNEL_NAMES, strict=True))
 
 
-def _judge_p3(spec: P3Spec, answer: Answer, weight: Array) -> CheckResult:
+def _judge_p3(spec: P3Spec, answer: Answer, value: FilterAnswer) -> CheckResult:
+    weight = value.weight
     shapes = ", ".join(size_text(s) for s in spec.image_shapes)
     details = (
         f"Tested conv2d(X, w) on random RGB {shapes} images (seed {_P3_SEED}) against "
         f"{_weights_text(spec.expected.values)} computed directly, tolerance {spec.tolerance:g}.",
     )
-    result = Scorer(
-        P3_TEST_ID, ProblemId.P3, spec.title, spec.points, spec.visibility, answer, details
-    )
+    result = partial(_slot(P3_TEST_ID, ProblemId.P3, spec).scored, answer=answer, details=details)
     if not is_finite(weight):
         return result(0.0, "The filter has entries that are not finite numbers.")
     images = random_images(spec.image_shapes, 3, _P3_SEED)
@@ -272,7 +252,7 @@ def _judge_p3(spec: P3Spec, answer: Answer, weight: Array) -> CheckResult:
         return result(1.0, f"The filter computes {_weights_text(spec.expected.values)}: right.")
     for mistake in spec.mistakes:
         if got.same_as(_p3_outputs(mistake.answer, images), spec.mistake_tolerance):
-            return result(mistake.credit, mistake.feedback, mistake.name)
+            return result(mistake.credit, mistake.feedback, mistake=mistake.name)
     if got.problem is not None:
         return result(0.0, f"The filter cannot be applied to an RGB image: {got.problem}.")
     out_shape = got.maps[0].shape
@@ -285,7 +265,7 @@ def _judge_p3(spec: P3Spec, answer: Answer, weight: Array) -> CheckResult:
                     0.0,
                     f"{mistake.feedback} The weights {_numbers_text(weight.values)} are not "
                     f"{_numbers_text(spec.expected.values)} either.",
-                    mistake.name,
+                    mistake=mistake.name,
                 )
         return result(
             0.0,
@@ -300,42 +280,19 @@ def _judge_p3(spec: P3Spec, answer: Answer, weight: Array) -> CheckResult:
 
 
 def check_p3(spec: P3Spec, answer: Answer | None) -> tuple[CheckResult, ...]:
-    weight = _filter_of(P3_TEST_ID, ProblemId.P3, spec, answer)
-    if isinstance(weight, CheckResult):
-        return (weight,)
-    assert answer is not None  # _filter_of returned a weight, so there was an answer
-    try:
+    def judge(a: Answer, value: FilterAnswer) -> CheckResult:
         with single_thread():
-            return (_judge_p3(spec, answer, weight),)
-    except Exception as exc:  # a bug on our side is kept as a result, so a report exists
-        return (
-            grader_error(P3_TEST_ID, ProblemId.P3, spec.title, spec.points, spec.visibility, exc),
-        )
+            return _judge_p3(spec, a, value)
+
+    slot = _slot(P3_TEST_ID, ProblemId.P3, spec)
+    return (judge_answer(slot, answer, FilterAnswer, _FILTER_WORDS, judge),)
 
 
 # --- verification for `grade check-reference` --------------------------------------------
 
 
 def _reference_answer(problem: ProblemId, weight: Array, what: str) -> Answer:
-    return Answer(problem, "filter", FilterAnswer(weight), Source("reference/hw4.toml", None, what))
-
-
-def _mistake_checks(
-    problem: ProblemId,
-    points: float,
-    results: list[tuple[str, float, CheckResult]],
-) -> list[ReferenceCheck]:
-    """Each mistake example must be judged wrong, recognised by name, with its credit."""
-    checks = []
-    for name, credit, r in results:
-        want_score = round(points * credit, 4)
-        ok = r.status is not Status.PASSED and r.mistake == name and r.score == want_score
-        detail = (
-            f"judged {r.status.value}, recognised as '{r.mistake}', score {r.score} "
-            f"(want not passed, '{name}', {want_score})"
-        )
-        checks.append(ReferenceCheck(problem, f"mistake '{name}' recognised", ok, detail))
-    return checks
+    return reference_answer(problem, "filter", FilterAnswer(weight), what)
 
 
 def _pins_down_3x3(shapes: tuple[tuple[int, int], ...], padding: int) -> tuple[bool, str]:
@@ -394,16 +351,9 @@ def _judged_like_students(
     checks = []
     for label, weight in forms:
         r = judge(_reference_answer(p, weight, "expected"))
-        checks.append(
-            ReferenceCheck(
-                p,
-                f"expected filter as {label} gets full credit",
-                r.status is Status.PASSED,
-                f"{r.status.value}: {r.feedback}",
-            )
-        )
+        checks.append(full_credit_check(p, f"expected filter as {label}", r))
     results = [(m.name, m.credit, judge(_reference_answer(p, m.answer, m.name))) for m in mistakes]
-    return checks + _mistake_checks(p, points, results)
+    return checks + mistake_checks(p, points, results)
 
 
 def _verify_p3(spec: P3Spec) -> list[ReferenceCheck]:

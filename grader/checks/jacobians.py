@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from grader.checks.common import ReferenceCheck, grader_error, missing, scored, unreadable
+from grader.checks.common import ReferenceCheck, Slot, judge_answer
 from grader.formula import FormulaError, Mat, ShapeError, evaluate_numeric, shape_mismatch
 from grader.formula.mlp import InstancePlan, MlpInstance, check_plan, draw_instances
 from grader.latex import Expr, LatexError, parse_latex, render, side_spans
@@ -26,7 +26,6 @@ from grader.models import (
     Derivative,
     FormulaAnswer,
     ProblemId,
-    Unreadable,
 )
 from grader.reference import FormulaMistake, FormulaSpec, P6Spec
 
@@ -82,29 +81,27 @@ def check_p6(spec: P6Spec, answers: Mapping[Derivative, Answer | None]) -> tuple
 
 def _check_item(spec: P6Spec, item: FormulaSpec, answer: Answer | None) -> CheckResult:
     d = item.derivative
-    test_id = f"P6{item.part} {d.value}"
-    title = f"{spec.title}: {TITLES[d]}"
-    args = (test_id, ProblemId.P6, title, item.points, spec.visibility)
-    if answer is None:
-        return missing(*args)
-    if isinstance(answer.value, Unreadable):
-        return unreadable(*args, answer, answer.value.reason)
-    if not isinstance(answer.value, FormulaAnswer):
-        return unreadable(*args, answer, "the answer is not a formula")
-    try:
-        verdict = judge(spec, d, answer.value.latex)
-    except Exception as exc:  # a bug on our side still gives a result
-        return grader_error(*args, exc)
-    if verdict.kind is Kind.UNREADABLE:
-        return unreadable(*args, answer, verdict.feedback)
-    return scored(
-        *args,
-        verdict.credit,
-        verdict.feedback,
-        answer=answer,
-        mistake=verdict.mistake,
-        details=verdict.details,
+    slot = Slot(
+        f"P6{item.part} {d.value}",
+        ProblemId.P6,
+        f"{spec.title}: {TITLES[d]}",
+        item.points,
+        spec.visibility,
     )
+
+    def judge_formula(a: Answer, value: FormulaAnswer) -> CheckResult:
+        verdict = judge(spec, d, value.latex)
+        if verdict.kind is Kind.UNREADABLE:
+            return slot.unreadable(a, verdict.feedback)
+        return slot.scored(
+            verdict.credit,
+            verdict.feedback,
+            answer=a,
+            mistake=verdict.mistake,
+            details=verdict.details,
+        )
+
+    return judge_answer(slot, answer, FormulaAnswer, "a formula", judge_formula)
 
 
 def judge(spec: P6Spec, d: Derivative, latex: str) -> Verdict:

@@ -13,14 +13,14 @@ import hashlib
 import json
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from grader.cache import cache_root
-from grader.checks.common import missing, scored
+from grader.checks.common import Slot
 from grader.checks.loss_formulas import (
     LOGISTIC,
     MISTAKES,
@@ -35,10 +35,10 @@ from grader.checks.loss_formulas import (
 )
 from grader.checks.sandboxed import (
     Isolation,
+    RunFailure,
     TaskRunner,
-    child_result,
     default_runner,
-    failed_run_status,
+    read_outcome,
     units_request,
 )
 from grader.data.mnist49 import load_split, split_file
@@ -60,12 +60,7 @@ class Protocol_:
     seed: int
 
     def request(self) -> dict[str, Any]:
-        return {
-            "learning_rate": self.learning_rate,
-            "batch_size": self.batch_size,
-            "epochs": self.epochs,
-            "seed": self.seed,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -110,7 +105,6 @@ class P5Timing:
     probe: float = 0.0
     training: dict[str, float] = field(default_factory=dict)
     cached: dict[str, float] = field(default_factory=dict)
-    child_seconds: list[float] = field(default_factory=list)
 
 
 class P5Session:
@@ -129,7 +123,7 @@ class P5Session:
         self.measured: dict[LossKind, float] = {}
         self.isolation = Isolation()
 
-    def _train(
+    def train(
         self, units: list[dict[str, Any]], function: dict[str, Any], submission_dir: Path
     ) -> tuple[Trained | None, str, Status]:
         data = split_file("train")
@@ -141,14 +135,10 @@ class P5Session:
         }
         start = time.perf_counter()
         outcome = self.run("p5.train", request, submission_dir, readable_data=(data.path,))
-        self.timing.child_seconds.append(outcome.seconds)
         self.isolation.record(outcome)
-        bad = failed_run_status(outcome)
-        if bad is not None:
-            return None, f"training did not finish: {outcome.message}", bad
-        value, why = child_result(outcome)
-        if value is None:
-            return None, why, Status.INVALID_OUTPUT
+        value = read_outcome(outcome)
+        if isinstance(value, RunFailure):
+            return None, value.words("training did not finish: "), value.status
         if value.get("status") != "ok":
             return None, str(value.get("message", "training failed")), Status.ERROR
         raw = value.get("weights")
@@ -187,7 +177,7 @@ class P5Session:
             "reduce_mean": False,
         }
         with tempfile.TemporaryDirectory(prefix="grader-ref-") as empty:
-            trained, message, _ = self._train(units, function, Path(empty))
+            trained, message, _ = self.train(units, function, Path(empty))
         if trained is None:
             return None, message
         _MEMORY_CACHE[key] = (trained.correct, trained.total)
@@ -215,14 +205,10 @@ class P5Session:
         start = time.perf_counter()
         outcome = self.run("p5.probe_losses", request, submission_dir)
         self.timing.probe = time.perf_counter() - start
-        self.timing.child_seconds.append(outcome.seconds)
         self.isolation.record(outcome)
-        bad = failed_run_status(outcome)
-        if bad is not None:
-            return (), [], bad, outcome.message
-        value, why = child_result(outcome)
-        if value is None:
-            return (), [], Status.INVALID_OUTPUT, why
+        value = read_outcome(outcome)
+        if isinstance(value, RunFailure):
+            return (), [], value.status, value.message
         entries = value.get("functions", [])
         probed = []
         for (unit, sig), entry in zip(candidates, entries, strict=False):
@@ -252,21 +238,13 @@ def _pick_square(probed: tuple[ProbedFunction, ...]) -> ProbedFunction | None:
     return pool[0] if pool else None
 
 
-def _result(
-    spec: P5Spec, item_key: str, status: Status, feedback: str, details: tuple[str, ...] = ()
-) -> CheckResult:
-    item = spec.loss if item_key == "loss" else spec.training
-    test_id = P5_LOSS_ID if item_key == "loss" else P5_TRAINING_ID
-    return CheckResult(
-        test_id,
-        ProblemId.P5,
-        item.title,
-        status,
-        0.0,
-        item.points,
-        feedback,
-        visibility=spec.visibility,
-        details=details,
+def loss_slot(spec: P5Spec) -> Slot:
+    return Slot(P5_LOSS_ID, ProblemId.P5, spec.loss.title, spec.loss.points, spec.visibility)
+
+
+def training_slot(spec: P5Spec) -> Slot:
+    return Slot(
+        P5_TRAINING_ID, ProblemId.P5, spec.training.title, spec.training.points, spec.visibility
     )
 
 
@@ -274,22 +252,10 @@ def _results(
     session: P5Session, code: CodeSubmission, submission_dir: Path
 ) -> tuple[CheckResult, CheckResult]:
     spec = session.spec
-    loss_item, train_item = spec.loss, spec.training
+    loss, training = loss_slot(spec), training_slot(spec)
 
     def both_missing(what: str) -> tuple[CheckResult, CheckResult]:
-        return (
-            missing(
-                P5_LOSS_ID, ProblemId.P5, loss_item.title, loss_item.points, spec.visibility, what
-            ),
-            missing(
-                P5_TRAINING_ID,
-                ProblemId.P5,
-                train_item.title,
-                train_item.points,
-                spec.visibility,
-                what,
-            ),
-        )
+        return loss.missing(what), training.missing(what)
 
     if not code.units:
         return both_missing("No Python code or notebook was submitted for P5.")
@@ -300,7 +266,7 @@ def _results(
     probed, load_errors, bad, message = session.probe(code, submission_dir)
     if bad is not None:
         words = f"The student's code could not be probed: {message}"
-        return _result(spec, "loss", bad, words), _result(spec, "training", bad, words)
+        return loss.unscored(bad, words), training.unscored(bad, words)
     found = tuple(f"{p.label}: {p.match.describe()}" for p in probed if p.match is not None)
     details = (*found, *load_errors)
     baseline = next((p for p in probed if p.match and p.match.loss is LOGISTIC), None)
@@ -315,8 +281,8 @@ def _results(
                 if chosen.timed_out
                 else (f"{chosen.label} raised an error on the probe inputs: {chosen.failure}")
             )
-            training = _result(spec, "training", status, f"Not trained: {words}")
-            return _result(spec, "loss", status, words, details), training
+            not_trained = training.unscored(status, f"Not trained: {words}")
+            return loss.unscored(status, words, details), not_trained
     loss_result = _loss_result(spec, chosen, baseline, details)
     training_result = _training_result(session, code, chosen, submission_dir)
     return loss_result, training_result
@@ -328,24 +294,24 @@ def _loss_result(
     baseline: ProbedFunction | None,
     details: tuple[str, ...],
 ) -> CheckResult:
-    item = spec.loss
+    slot = loss_slot(spec)
     extra = () if baseline is None else (f"logistic baseline: {baseline.label}",)
     m = chosen.match
     if m is None:
-        return scored(
-            P5_LOSS_ID, ProblemId.P5, item.title, item.points, spec.visibility, 0.0,
+        return slot.scored(
+            0.0,
             f"{chosen.label} does not compute the sum-of-squares loss 2*sigmoid(-y z)^2 "
             "(nor any positive multiple of it) on the probe inputs, nor a known mistake.",
             details=(*details, *extra),
-        )  # fmt: skip
+        )
     if m.loss is not SQUARE:
         known = spec.mistake(m.loss.name)
-        return scored(
-            P5_LOSS_ID, ProblemId.P5, item.title, item.points, spec.visibility,
+        return slot.scored(
             known.credit if known else 0.0,
             f"{chosen.label} {m.describe()}. {known.feedback if known else m.loss.feedback}",
-            mistake=m.loss.name, details=(*details, *extra),
-        )  # fmt: skip
+            mistake=m.loss.name,
+            details=(*details, *extra),
+        )
     notes = []
     if abs(m.factor - 1.0) > 1e-6:
         notes.append(
@@ -357,25 +323,24 @@ def _loss_result(
     if m.swapped:
         notes.append("It takes the label first and the score second.")
     if m.gradient_ok is False:
-        return scored(
-            P5_LOSS_ID, ProblemId.P5, item.title, item.points, spec.visibility, 0.5,
+        return slot.scored(
+            0.5,
             f"{chosen.label} has the right values, but its gradient is not the gradient of "
             "that loss (a detach() or a non-differentiable step?), so it does not train as "
             "the sum-of-squares loss.",
             details=(*details, *extra),
-        )  # fmt: skip
-    return scored(
-        P5_LOSS_ID, ProblemId.P5, item.title, item.points, spec.visibility, 1.0,
+        )
+    return slot.scored(
+        1.0,
         " ".join([f"{chosen.label} is the sum-of-squares loss 2*sigmoid(-y z)^2.", *notes]),
         details=(*details, *extra),
-    )  # fmt: skip
+    )
 
 
 def _training_result(
     session: P5Session, code: CodeSubmission, chosen: ProbedFunction, submission_dir: Path
 ) -> CheckResult:
     spec = session.spec
-    item = spec.training
     baseline, why = session.reference(LOGISTIC)
     if baseline is not None:
         session.measured[LossKind.LOGISTIC] = baseline.percent
@@ -404,7 +369,7 @@ def _training_result(
             "column": bool(m and m.column),
             "reduce_mean": bool(m and m.reduction is Reduction.NONE),
         }
-        trained, message, status = session._train(
+        trained, message, status = session.train(
             units_request(code.units), function, submission_dir
         )
         how = "trained in the sandbox"
@@ -413,7 +378,8 @@ def _training_result(
     if trained is None:
         if status is Status.GRADER_ERROR:
             message = f"the reference run failed: {message}"
-        return _result(spec, "training", status, f"{chosen.label}: {message}", (beside, protocol))
+        words = f"{chosen.label}: {message}"
+        return training_slot(spec).unscored(status, words, (beside, protocol))
     session.measured[LossKind.SQUARE] = trained.percent
     ok = trained.percent >= spec.min_accuracy_percent
     words = (
@@ -422,10 +388,7 @@ def _training_result(
     )
     if message:
         words += f" {message[0].upper()}{message[1:]}."
-    return scored(
-        P5_TRAINING_ID, ProblemId.P5, item.title, item.points, spec.visibility,
-        1.0 if ok else 0.0, words, details=(beside, protocol),
-    )  # fmt: skip
+    return training_slot(spec).scored(1.0 if ok else 0.0, words, details=(beside, protocol))
 
 
 def check_p5_code(

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
 from grader.checks.common import (
     ReferenceCheck,
-    Scorer,
-    grader_error,
-    missing,
-    unreadable,
+    Slot,
+    full_credit_check,
+    judge_answer,
+    mistake_checks,
+    reference_answer,
 )
 from grader.checks.conv_maps import (
     DTYPE,
@@ -41,9 +43,6 @@ from grader.models import (
     PoolingAnswer,
     PoolingForm,
     ProblemId,
-    Source,
-    Status,
-    Unreadable,
 )
 from grader.reference import P2Spec
 
@@ -222,55 +221,24 @@ def _difference_words(spec: P2Spec, got: Outputs, want: Outputs) -> str:
     return "The convolution differs from avg_pool2d."
 
 
-def _pooling_of(spec: P2Spec, answer: Answer | None) -> tuple[PoolingAnswer, Answer] | CheckResult:
-    if answer is None:
-        return missing(P2_TEST_ID, ProblemId.P2, spec.title, spec.points, spec.visibility)
-    value = answer.value
-    reason = (
-        value.reason
-        if isinstance(value, Unreadable)
-        else None
-        if isinstance(value, PoolingAnswer)
-        else f"expected a pooling filter, found {type(value).__name__}"
-    )
-    if reason is not None or not isinstance(value, PoolingAnswer):
-        return unreadable(
-            P2_TEST_ID,
-            ProblemId.P2,
-            spec.title,
-            spec.points,
-            spec.visibility,
-            answer,
-            reason or "not a pooling filter",
-        )
-    return value, answer
+def _slot(spec: P2Spec) -> Slot:
+    return Slot(P2_TEST_ID, ProblemId.P2, spec.title, spec.points, spec.visibility)
 
 
-def _judge(spec: P2Spec, pooling: PoolingAnswer, answer: Answer) -> CheckResult:
+def _judge(spec: P2Spec, answer: Answer, pooling: PoolingAnswer) -> CheckResult:
     details = (
         "Compared conv2d with torch avg_pool2d(X, k) on seeded random images for "
         + "; ".join(_case_text(c) for c in spec.cases)
         + f" (tolerance {spec.tolerance:g}).",
     )
-    result = Scorer(
-        P2_TEST_ID, ProblemId.P2, spec.title, spec.points, spec.visibility, answer, details
-    )
+    slot = _slot(spec)
+    result = partial(slot.scored, answer=answer, details=details)
     family = _parse(pooling)
     if isinstance(family, _Unparsed):
-        return unreadable(
-            P2_TEST_ID,
-            ProblemId.P2,
-            spec.title,
-            spec.points,
-            spec.visibility,
-            answer,
-            family.reason,
-        )
+        return slot.unreadable(answer, family.reason)
     unknown = _unknown_symbol(family, spec.cases[0][1]) if spec.cases else None
     if unknown is not None:
-        return unreadable(
-            P2_TEST_ID, ProblemId.P2, spec.title, spec.points, spec.visibility, answer, unknown
-        )
+        return slot.unreadable(answer, unknown)
     images = _images(spec.cases, _SEED)
     want = _targets(spec.cases, images)
     got = _outputs(family, spec.cases, images)
@@ -283,30 +251,25 @@ def _judge(spec: P2Spec, pooling: PoolingAnswer, answer: Answer) -> CheckResult:
         if isinstance(example, _Family) and got.same_as(
             _outputs(example, spec.cases, images), spec.tolerance
         ):
-            return result(mistake.credit, mistake.feedback, mistake.name)
+            return result(mistake.credit, mistake.feedback, mistake=mistake.name)
     if got.problem is not None:
         return result(0.0, f"The convolution cannot be run: {got.problem}.")
     return result(0.0, _difference_words(spec, got, want))
 
 
 def check_p2(spec: P2Spec, answer: Answer | None) -> tuple[CheckResult, ...]:
-    read = _pooling_of(spec, answer)
-    if isinstance(read, CheckResult):
-        return (read,)
-    try:
+    def judge(a: Answer, pooling: PoolingAnswer) -> CheckResult:
         with single_thread():
-            return (_judge(spec, *read),)
-    except Exception as exc:  # a bug on our side is kept as a result, so a report exists
-        return (
-            grader_error(P2_TEST_ID, ProblemId.P2, spec.title, spec.points, spec.visibility, exc),
-        )
+            return _judge(spec, a, pooling)
+
+    return (judge_answer(_slot(spec), answer, PoolingAnswer, "a pooling filter", judge),)
 
 
 # --- verification for `grade check-reference` --------------------------------------------
 
 
 def _reference_answer(pooling: PoolingAnswer, what: str) -> Answer:
-    return Answer(ProblemId.P2, "filter", pooling, Source("reference/hw4.toml", None, what))
+    return reference_answer(ProblemId.P2, "filter", pooling, what)
 
 
 def _verify_p2(spec: P2Spec) -> list[ReferenceCheck]:
@@ -344,28 +307,12 @@ def _verify_p2(spec: P2Spec) -> list[ReferenceCheck]:
             )
         )
         r = check_p2(spec, _reference_answer(expected, "expected"))[0]
-        checks.append(
-            ReferenceCheck(
-                p,
-                f"{expected.form.value} form gets full credit",
-                r.status is Status.PASSED,
-                f"{r.status.value}: {r.feedback}",
-            )
-        )
-    for m in spec.mistakes:
-        r = check_p2(spec, _reference_answer(m.answer, m.name))[0]
-        want_score = round(spec.points * m.credit, 4)
-        ok = r.status is not Status.PASSED and r.mistake == m.name and r.score == want_score
-        checks.append(
-            ReferenceCheck(
-                p,
-                f"mistake '{m.name}' recognised",
-                ok,
-                f"judged {r.status.value}, recognised as '{r.mistake}', score {r.score} "
-                f"(want not passed, '{m.name}', {want_score})",
-            )
-        )
-    return checks
+        checks.append(full_credit_check(p, f"{expected.form.value} form", r))
+    results = [
+        (m.name, m.credit, check_p2(spec, _reference_answer(m.answer, m.name))[0])
+        for m in spec.mistakes
+    ]
+    return checks + mistake_checks(p, spec.points, results)
 
 
 def verify_p2_reference(spec: P2Spec) -> list[ReferenceCheck]:

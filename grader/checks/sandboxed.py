@@ -3,26 +3,14 @@ record the isolation it ran under. Shared by the P5 (loss) and P7 (C3 layer) che
 
 from __future__ import annotations
 
-from enum import Enum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from grader.extraction.code import CodeUnit
 from grader.models import Status
 from grader.sandbox import wire
-
-
-class ChildOutcome(Protocol):
-    """What grader.sandbox.runner.RunOutcome offers (read-only view used by the checks)."""
-
-    @property
-    def status(self) -> Enum: ...
-    @property
-    def value(self) -> dict[str, Any] | None: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def seconds(self) -> float: ...
+from grader.sandbox.run_types import RunOutcome, RunStatus
 
 
 class TaskRunner(Protocol):
@@ -33,7 +21,7 @@ class TaskRunner(Protocol):
         submission_dir: Path,
         *,
         readable_data: tuple[Path, ...] = (),
-    ) -> ChildOutcome: ...
+    ) -> RunOutcome: ...
 
 
 def default_runner() -> TaskRunner:
@@ -45,20 +33,19 @@ def default_runner() -> TaskRunner:
         submission_dir: Path,
         *,
         readable_data: tuple[Path, ...] = (),
-    ) -> ChildOutcome:
-        outcome: ChildOutcome = run_task(task, request, submission_dir, readable_data=readable_data)
-        return outcome
+    ) -> RunOutcome:
+        return run_task(task, request, submission_dir, readable_data=readable_data)
 
     return run
 
 
-# RunStatus names -> result statuses, for a child that did not finish.
+# How a child that did not finish is reported.
 _FAILED_RUN = {
-    "TIMEOUT": Status.TIMEOUT,
-    "OUT_OF_MEMORY": Status.CRASHED,
-    "CRASHED": Status.CRASHED,
-    "ERROR": Status.ERROR,
-    "INVALID_OUTPUT": Status.INVALID_OUTPUT,
+    RunStatus.TIMEOUT: Status.TIMEOUT,
+    RunStatus.OUT_OF_MEMORY: Status.CRASHED,
+    RunStatus.CRASHED: Status.CRASHED,
+    RunStatus.ERROR: Status.ERROR,
+    RunStatus.INVALID_OUTPUT: Status.INVALID_OUTPUT,
 }
 
 
@@ -70,13 +57,13 @@ class Isolation:
         self.layers: list[str] = []
         self.warnings: list[str] = []
 
-    def record(self, outcome: ChildOutcome) -> None:
-        for layer in getattr(outcome, "layers", ()):
+    def record(self, outcome: RunOutcome) -> None:
+        for layer in outcome.layers:
             if layer not in self.layers:
-                self.layers.append(str(layer))
-        for warning in getattr(outcome, "warnings", ()):
+                self.layers.append(layer)
+        for warning in outcome.warnings:
             if warning not in self.warnings:
-                self.warnings.append(str(warning))
+                self.warnings.append(warning)
 
     def details(self) -> tuple[str, ...]:
         if not self.layers and not self.warnings:
@@ -85,22 +72,32 @@ class Isolation:
         return (f"Student code ran isolated ({applied})", *self.warnings)
 
 
-def failed_run_status(outcome: ChildOutcome) -> Status | None:
-    """None when the child finished and returned a value, else the status to report."""
-    if outcome.status.name == "OK" and outcome.value is not None:
-        return None
-    return _FAILED_RUN.get(outcome.status.name, Status.ERROR)
+@dataclass(frozen=True)
+class RunFailure:
+    """A child run that gave no usable result: the status to report and why."""
+
+    status: Status
+    message: str
+    finished: bool  # the child finished, but its result could not be used
+
+    def words(self, unfinished: str) -> str:
+        """The reason; for a child that did not finish, after the caller's `unfinished`."""
+        return self.message if self.finished else f"{unfinished}{self.message}"
 
 
-def child_result(outcome: ChildOutcome) -> tuple[dict[str, Any] | None, str]:
-    """The task's {"result": wire data} decoded; (None, why) when it is not a usable object."""
+def read_outcome(outcome: RunOutcome) -> dict[str, Any] | RunFailure:
+    """The task's {"result": wire data} decoded, or why there is no usable result."""
+    if outcome.status is not RunStatus.OK or outcome.value is None:
+        status = _FAILED_RUN.get(outcome.status, Status.ERROR)
+        return RunFailure(status, outcome.message, finished=False)
     try:
-        value = wire.decode_value((outcome.value or {}).get("result"))
+        value = wire.decode_value(outcome.value.get("result"))
     except wire.WireError as exc:
-        return None, f"the sandbox returned an unusable result ({exc})"
+        why = f"the sandbox returned an unusable result ({exc})"
+        return RunFailure(Status.INVALID_OUTPUT, why, finished=True)
     if not isinstance(value, dict):
-        return None, "the sandbox returned no result object"
-    return value, ""
+        return RunFailure(Status.INVALID_OUTPUT, "the sandbox returned no result object", True)
+    return value
 
 
 def units_request(units: tuple[CodeUnit, ...]) -> list[dict[str, Any]]:

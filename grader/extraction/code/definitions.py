@@ -21,6 +21,14 @@ import sys
 from dataclasses import dataclass
 
 from grader.extraction.code.files import CodeFile
+from grader.extraction.code.syntax import (
+    ParsedCode,
+    alias_binding,
+    dotted_name,
+    parse_code,
+    resolve,
+    short_text,
+)
 
 DROPPED_LIBRARIES = {
     "torchvision": "torchvision (datasets, transforms) is not available to the grader",
@@ -50,6 +58,7 @@ class Skipped:
     line: int
     where: str  # "file.py line 7" or "nb.ipynb cell 3 line 2"
     what: str
+    narrowed: bool = False  # an `import a, b` kept with only some of its names
 
     def describe(self) -> str:
         return f"{self.where}: {self.what}"
@@ -82,27 +91,6 @@ class CodeUnit:
     local_imports: tuple[str, ...] = ()  # submission modules this file imports
     notes: tuple[str, ...] = ()
 
-    def function(self, name: str) -> FunctionSig | None:
-        return next((f for f in self.functions if f.name == name), None)
-
-
-def dotted_name(node: ast.expr) -> str | None:
-    """`torch.nn.Module` for the expression torch.nn.Module, None for anything else."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
-def _short(node: ast.AST, source: str) -> str:
-    text = ast.get_source_segment(source, node) or type(node).__name__
-    first = text.strip().splitlines()[0] if text.strip() else text
-    return first if len(first) <= 70 else first[:67] + "..."
-
 
 def _sig(name: str, line: int, args: ast.arguments) -> FunctionSig:
     positional = len(args.posonlyargs) + len(args.args)
@@ -121,6 +109,12 @@ def _module_available(top: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class _ImportVerdict:
+    why: str | None  # why (some of) the names are dropped
+    rewrite: str | None  # the statement importing only the names that are kept
+
+
 class _Filter:
     """Decides statement by statement; remembers aliases and names of dropped statements."""
 
@@ -132,40 +126,74 @@ class _Filter:
         self.defined: set[str] = set()
         self.local_imports: list[str] = []
         self.skipped: list[Skipped] = []
+        # line -> the text of a kept `import a, b` narrowed to the names that can be kept
+        self.rewrites: dict[int, str] = {}
+        self.rewrite_allowed = True  # not inside an if/try, where a block is kept whole
 
     # --- imports -------------------------------------------------------------------------
 
-    def _import(self, node: ast.Import | ast.ImportFrom) -> str | None:
+    def _import_from(self, node: ast.ImportFrom) -> str | None:
         """None when the import is kept, else why it is dropped."""
-        if isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            top = module.split(".")[0]
-            names = [(a.asname or a.name, f"{module}.{a.name}") for a in node.names]
-            local = node.level > 0 or top in self.local_modules
-        else:
-            names = [
-                (a.asname or a.name.split(".")[0], a.name if a.asname else a.name.split(".")[0])
-                for a in node.names
-            ]
-            tops = {a.name.split(".")[0] for a in node.names}
-            local = bool(tops & self.local_modules)
-            top = next(iter(tops))
-        bound = {n for n, _ in names if n != "*"}
-        if local:
-            self.local_imports.append(top or "." * getattr(node, "level", 0))
+        module = node.module or ""
+        top = module.split(".")[0]
+        bound = {alias_binding(a, node)[0] for a in node.names} - {"*"}
+        if node.level > 0 or top in self.local_modules:
+            self.local_imports.append(top or "." * node.level)
             self.defined |= bound
             # The child provides these names from the other unit, loaded first.
             return f"import of the submission's own module {top or '.'!r}"
-        why = DROPPED_LIBRARIES.get(top)
-        if why is None and not _module_available(top):
-            why = f"module {top!r} is not installed for the grader"
+        why = self._library_problem(top)
         if why is not None:
             self.dropped_names |= bound
-            return f"import dropped ({why})"
-        for name, path in names:
+            return why
+        for a in node.names:
+            name, path = alias_binding(a, node)
             self.aliases[name] = path
         self.defined |= bound
         return None
+
+    def _library_problem(self, top: str) -> str | None:
+        why = DROPPED_LIBRARIES.get(top)
+        if why is None and not _module_available(top):
+            why = f"module {top!r} is not installed for the grader"
+        return None if why is None else f"import dropped ({why})"
+
+    def _import(self, node: ast.Import) -> _ImportVerdict:
+        """Each name of `import a, b` judged on its own, in source order."""
+        kept: list[ast.alias] = []
+        first_why: str | None = None
+        for a in node.names:
+            top = a.name.split(".")[0]
+            name, path = alias_binding(a, node)
+            if top in self.local_modules:
+                self.local_imports.append(top)
+                self.defined.add(name)
+                # The child provides these names from the other unit, loaded first.
+                why: str | None = f"import of the submission's own module {top!r}"
+            else:
+                why = self._library_problem(top)
+                if why is not None:
+                    self.dropped_names.add(name)
+            if why is None:
+                kept.append(a)
+            elif first_why is None:
+                first_why = why
+        if first_why is None:
+            self._bind(kept, node)
+            return _ImportVerdict(None, None)
+        if kept and node.lineno == node.end_lineno and self.rewrite_allowed:
+            self._bind(kept, node)
+            names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in kept)
+            return _ImportVerdict(first_why, f"import {names}")
+        for a in kept:
+            self.dropped_names.add(alias_binding(a, node)[0])
+        return _ImportVerdict(first_why, None)
+
+    def _bind(self, kept: list[ast.alias], node: ast.Import) -> None:
+        for a in kept:
+            name, path = alias_binding(a, node)
+            self.aliases[name] = path
+            self.defined.add(name)
 
     # --- expressions ---------------------------------------------------------------------
 
@@ -179,9 +207,7 @@ class _Filter:
             return f"uses {root}, which was skipped"
         if name in PLAIN_CALLS and root not in self.defined:
             return None
-        full = name
-        if root in self.aliases:
-            full = self.aliases[root] + (f".{rest}" if rest else "")
+        full = resolve(name, self.aliases)
         if full.split(".")[0] not in VALUE_LIBRARIES:
             return f"calls {name}(...) (top-level work)"
         if any(w in full for w in WORK_WORDS):
@@ -207,18 +233,27 @@ class _Filter:
 
     def keep(self, node: ast.stmt) -> bool:
         """Whether to keep a statement; records why when it is dropped."""
-        why = self._why_dropped(node)
+        if isinstance(node, ast.Import):
+            verdict = self._import(node)
+            why = verdict.why
+            if why is not None and verdict.rewrite is not None:
+                self.rewrites[node.lineno] = verdict.rewrite
+                text = f"{why}: {short_text(node, self.source, 70)}; kept `{verdict.rewrite}`"
+                self.skipped.append(Skipped(node.lineno, "", text, narrowed=True))
+                return True
+        else:
+            why = self._why_dropped(node)
         if why is None:
             return True
-        self.skipped.append(Skipped(node.lineno, "", f"{why}: {_short(node, self.source)}"))
+        self.skipped.append(Skipped(node.lineno, "", f"{why}: {short_text(node, self.source, 70)}"))
         for target in _assigned_names(node):
             if target not in self.defined:
                 self.dropped_names.add(target)
         return False
 
     def _why_dropped(self, node: ast.stmt) -> str | None:
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            return self._import(node)
+        if isinstance(node, ast.ImportFrom):
+            return self._import_from(node)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             self.defined.add(node.name)
             return None
@@ -258,6 +293,7 @@ class _Filter:
         if isinstance(node, ast.If) and self._value_problem(node.test):
             return False
         probe = _Filter(self.source, self.local_modules)
+        probe.rewrite_allowed = False
         probe.aliases, probe.defined = dict(self.aliases), set(self.defined)
         probe.dropped_names = set(self.dropped_names)
         inner = [s for s in ast.iter_child_nodes(node) if isinstance(s, ast.stmt)]
@@ -298,38 +334,15 @@ def _is_main_guard(test: ast.expr) -> bool:
     return names == {"__name__"} and "__main__" in consts
 
 
-def _parse(code: CodeFile) -> tuple[ast.Module | None, str, list[str]]:
-    """Parse; for a notebook, a cell with a syntax error is blanked so the others still count."""
-    source = code.source or ""
-    try:
-        return ast.parse(source, filename=code.path), source, []
-    except SyntaxError as exc:
-        if not code.cells:
-            where = code.where(exc.lineno or 0)
-            return None, source, [f"{where}: syntax error ({exc.msg}); no definitions taken"]
-    lines = source.split("\n")
-    notes = []
-    for first, last in code.cells:
-        cell = "\n".join(lines[first - 1 : last])
-        try:
-            ast.parse(cell)
-        except SyntaxError as exc:
-            line = first + (exc.lineno or 1) - 1
-            notes.append(f"{code.where(line)}: syntax error ({exc.msg}); cell skipped")
-            lines[first - 1 : last] = [""] * (last - first + 1)
-    source = "\n".join(lines)
-    try:
-        return ast.parse(source, filename=code.path), source, notes
-    except SyntaxError as exc:
-        notes.append(f"{code.path}: syntax error ({exc.msg}); no definitions taken")
-        return None, source, notes
-
-
-def extract_unit(code: CodeFile, local_modules: frozenset[str] = frozenset()) -> CodeUnit:
-    """Kept definitions of one file. Never raises on bad student input: notes say why."""
+def extract_unit(
+    code: CodeFile, local_modules: frozenset[str] = frozenset(), parsed: ParsedCode | None = None
+) -> CodeUnit:
+    """Kept definitions of one file (parsed: parse_code(code), when the caller has it).
+    Never raises on bad student input: notes say why."""
     if code.source is None:
         return CodeUnit(code.path, "", (), (), (), (), notes=code.notes)
-    tree, source, notes = _parse(code)
+    parsed = parsed or parse_code(code)
+    tree, source, notes = parsed.tree, parsed.source, list(parsed.notes)
     if tree is None:
         return CodeUnit(code.path, "", (), (), (), (), notes=(*code.notes, *notes))
     filt = _Filter(source, local_modules)
@@ -343,6 +356,8 @@ def extract_unit(code: CodeFile, local_modules: frozenset[str] = frozenset()) ->
         first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         last = node.end_lineno or node.lineno
         out[first - 1 : last] = lines[first - 1 : last]
+        if node.lineno in filt.rewrites:
+            out[node.lineno - 1] = _narrowed(lines[node.lineno - 1], node, filt.rewrites)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             functions.append(_sig(node.name, node.lineno, node.args))
         elif isinstance(node, ast.ClassDef):
@@ -353,10 +368,10 @@ def extract_unit(code: CodeFile, local_modules: frozenset[str] = frozenset()) ->
                     functions.append(_sig(t.id, node.lineno, node.value.args))
     # Statements sharing a line with `;`: a dropped one must not run with a kept neighbour.
     for s in filt.skipped:
-        if 0 < s.line <= len(out) and out[s.line - 1]:
+        if not s.narrowed and 0 < s.line <= len(out) and out[s.line - 1]:
             out[s.line - 1] = ""
             notes.append(f"{code.where(s.line)}: several statements on one line; line skipped")
-    skipped = tuple(Skipped(s.line, code.where(s.line), s.what) for s in filt.skipped)
+    skipped = tuple(Skipped(s.line, code.where(s.line), s.what, s.narrowed) for s in filt.skipped)
     names = tuple(sorted(filt.defined - filt.dropped_names | {f.name for f in functions}))
     return CodeUnit(
         file=code.path,
@@ -368,3 +383,11 @@ def extract_unit(code: CodeFile, local_modules: frozenset[str] = frozenset()) ->
         local_imports=tuple(dict.fromkeys(filt.local_imports)),
         notes=(*code.notes, *notes),
     )
+
+
+def _narrowed(line: str, node: ast.stmt, rewrites: dict[int, str]) -> str:
+    """The line with the statement's own columns (UTF-8 offsets) replaced by its rewrite."""
+    data = line.encode()
+    end = node.end_col_offset if node.end_col_offset is not None else len(data)
+    text = rewrites[node.lineno].encode()
+    return (data[: node.col_offset] + text + data[end:]).decode()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from grader.extraction.code.definitions import CodeUnit, FunctionSig, extract_unit
 from grader.extraction.code.files import find_code_files, read_code_file
+from grader.extraction.code.syntax import parse_code
 from grader.extraction.code.tamper import TamperFinding, scan_tampering
 
 
@@ -68,9 +69,10 @@ def read_submission_code(folder: Path) -> CodeSubmission:
     notes: list[str] = []
     for path in paths:
         code = read_code_file(path, folder)
-        unit = extract_unit(code, local)
+        parsed = parse_code(code)
+        unit = extract_unit(code, local, parsed)
         units.append(unit)
-        findings.extend(scan_tampering(code, unit.source))
+        findings.extend(scan_tampering(code, unit.source, parsed))
         notes.extend(unit.notes)
     if not paths:
         notes.append("no .py or .ipynb files in the submission")

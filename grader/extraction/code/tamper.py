@@ -7,8 +7,15 @@ import ast
 from dataclasses import dataclass
 from enum import Enum
 
-from grader.extraction.code.definitions import dotted_name
 from grader.extraction.code.files import CodeFile
+from grader.extraction.code.syntax import (
+    ParsedCode,
+    dotted_name,
+    import_bindings,
+    parse_code,
+    resolve,
+    short_text,
+)
 
 
 class TamperKind(Enum):
@@ -77,9 +84,7 @@ class _Scanner(ast.NodeVisitor):
 
     def flag(self, node: ast.AST, kind: TamperKind) -> None:
         line = getattr(node, "lineno", 0)
-        text = (ast.get_source_segment(self.source, node) or "").strip().splitlines()
-        short = text[0] if text else type(node).__name__
-        short = short if len(short) <= 80 else short[:77] + "..."
+        short = short_text(node, self.source, 80)
         where = self.code.where(line)
         self.found.append(
             TamperFinding(self.code.path, line, where, kind, short, line in self.kept)
@@ -87,25 +92,18 @@ class _Scanner(ast.NodeVisitor):
 
     def resolve(self, node: ast.expr) -> str | None:
         name = dotted_name(node)
-        if name is None:
-            return None
-        root, _, rest = name.partition(".")
-        full = self.aliases.get(root, root)
-        return f"{full}.{rest}" if rest else full
+        return None if name is None else resolve(name, self.aliases)
 
     def visit_Import(self, node: ast.Import) -> None:
+        self.aliases.update(import_bindings(node))
         for a in node.names:
-            self.aliases[a.asname or a.name.split(".")[0]] = (
-                a.name if a.asname else a.name.split(".")[0]
-            )
             kind = MODULE_KINDS.get(a.name.split(".")[0])
             if kind:
                 self.flag(node, kind)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
-        for a in node.names:
-            self.aliases[a.asname or a.name] = f"{module}.{a.name}"
+        self.aliases.update(import_bindings(node))
         top = module.split(".")[0]
         names = {a.name for a in node.names}
         if top in MODULE_KINDS:
@@ -186,32 +184,16 @@ class _Scanner(ast.NodeVisitor):
             self.flag(node, TamperKind.FILE_ACCESS)  # a computed path: a person looks
 
 
-def scan_tampering(code: CodeFile, kept_source: str = "") -> tuple[TamperFinding, ...]:
+def scan_tampering(
+    code: CodeFile, kept_source: str = "", parsed: ParsedCode | None = None
+) -> tuple[TamperFinding, ...]:
     """Findings in one file. kept_source is the CodeUnit text (blank where code was dropped),
-    used to say whether a finding is in code the grader runs."""
+    used to say whether a finding is in code the grader runs; parsed is parse_code(code),
+    when the caller has it."""
     if code.source is None:
         return ()
     kept = frozenset(i + 1 for i, line in enumerate(kept_source.split("\n")) if line.strip())
     scanner = _Scanner(code, code.source, kept)
-    for tree in _trees(code):
+    for tree in (parsed or parse_code(code)).trees:
         scanner.visit(tree)
     return tuple(sorted(scanner.found, key=lambda f: f.line))
-
-
-def _trees(code: CodeFile) -> list[ast.Module]:
-    """The file's syntax tree; for a notebook with a broken cell, one tree per readable cell
-    (line numbers shifted to the joined text), so the other cells are still scanned."""
-    source = code.source or ""
-    try:
-        return [ast.parse(source)]
-    except SyntaxError:
-        pass  # extraction already notes the syntax error
-    lines = source.split("\n")
-    trees = []
-    for first, last in code.cells:
-        try:
-            tree = ast.parse("\n".join(lines[first - 1 : last]))
-        except SyntaxError:
-            continue
-        trees.append(ast.increment_lineno(tree, first - 1))
-    return trees

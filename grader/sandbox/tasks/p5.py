@@ -17,79 +17,16 @@ import gzip
 import hashlib
 import json
 import math
-import signal
-import time
-import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from grader.sandbox import wire
+from grader.sandbox.tasks.child_support import CallTimeout, error_text, exec_units, time_limit
 
 MAGIC = b"MNIST49\n"  # the bundled data format (grader/data/mnist49.py, duplicated: child side)
-
-
-class CallTimeout(BaseException):
-    """Raised by the alarm inside a student call that does not return in time. A
-    BaseException so that `except Exception` in student code does not swallow it."""
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt Python-level loops after `seconds`; the runner's wall clock stays the backstop
-    (a C-level hang or swallowed alarm is caught there)."""
-    if seconds <= 0 or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None):
-        yield
-        return
-
-    def _raise(signum: int, frame: object) -> None:
-        raise CallTimeout
-
-    signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
-
-
-def error_text(exc: BaseException) -> str:
-    """One line naming the exception and the student's line where it happened."""
-    line = ""
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename.startswith("<student:"):
-            line = f" ({frame.filename[9:-1]} line {frame.lineno})"
-    return f"{type(exc).__name__}: {exc}"[:300] + line
-
-
-def exec_units(
-    units: list[dict[str, Any]], seconds: float
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Execute the kept definitions of each unit in load order. Each unit gets its own
-    namespace that starts from the names of the units before it (so `from other_file import X`,
-    dropped statically, still finds X). Returns (namespaces, errors)."""
-    merged: dict[str, Any] = {}
-    spaces: list[dict[str, Any]] = []
-    errors: list[str] = []
-    for unit in units:
-        file = str(unit["file"])
-        ns: dict[str, Any] = dict(merged)
-        ns["__name__"] = "student_" + "".join(c if c.isalnum() else "_" for c in file)
-        try:
-            code = compile(str(unit["source"]), f"<student:{file}>", "exec")
-            with time_limit(seconds):
-                exec(code, ns)
-        except CallTimeout:
-            errors.append(f"{file}: the definitions did not finish loading within {seconds:g} s")
-        except BaseException as exc:  # noqa: BLE001 - any student failure becomes a message
-            errors.append(f"{file}: loading the definitions failed: {error_text(exc)}")
-        spaces.append(ns)
-        merged.update({k: v for k, v in ns.items() if not k.startswith("__")})
-    return spaces, errors
 
 
 def _as_list(t: torch.Tensor) -> list[float | None]:
@@ -104,7 +41,6 @@ def call_probe(
     shape = (-1, 1) if probe["column"] else (-1,)
     z = torch.tensor(probe["z"], dtype=torch.float64).reshape(shape).requires_grad_(True)
     y = torch.tensor(probe["y"], dtype=torch.float64).reshape(shape)
-    start = time.perf_counter()
     try:
         with time_limit(seconds):
             out = fn(y, z) if swapped else fn(z, y)
@@ -119,13 +55,7 @@ def call_probe(
         return {"status": "timeout", "message": f"did not return within {seconds:g} s"}
     except BaseException as exc:  # noqa: BLE001
         return {"status": "error", "message": error_text(exc)}
-    return {
-        "status": "ok",
-        "value": value,
-        "shape": list(out.shape),
-        "grad": grad,
-        "seconds": time.perf_counter() - start,
-    }
+    return {"status": "ok", "value": value, "grad": grad}
 
 
 def probe_losses(request: dict[str, Any], workdir: Path) -> dict[str, Any]:
@@ -186,7 +116,6 @@ def train_logistic(
     a.requires_grad_(True)
     b.requires_grad_(True)
     lr, batch = float(protocol["learning_rate"]), int(protocol["batch_size"])
-    steps, last = 0, float("nan")
     for _ in range(int(protocol["epochs"])):
         order = torch.randperm(x.shape[0], generator=gen)
         for start in range(0, x.shape[0], batch):
@@ -202,14 +131,10 @@ def train_logistic(
             with torch.no_grad():
                 a -= lr * ga
                 b -= lr * gb
-            steps += 1
-            last = float(loss.detach())
     finite = bool(torch.isfinite(a).all() and torch.isfinite(b).all())
     return {
         "weights": _as_list(a),
         "bias": float(b.detach()) if finite else None,
-        "steps": steps,
-        "last_loss": last if math.isfinite(last) else None,
         "finite": finite,
     }
 
@@ -220,7 +145,6 @@ def train(request: dict[str, Any], workdir: Path) -> dict[str, Any]:
 
 
 def _train(request: dict[str, Any]) -> dict[str, Any]:
-    started = time.perf_counter()
     spaces, errors = exec_units(list(request["units"]), float(request.get("call_seconds", 2.0)))
     entry = request["function"]
     fn = spaces[int(entry["unit"])].get(str(entry["name"]))
@@ -228,7 +152,6 @@ def _train(request: dict[str, Any]) -> dict[str, Any]:
         return {"status": "missing", "message": "; ".join(errors) or f"{entry['name']} not found"}
     data = request["data"]
     x, y = read_train_split(Path(data["path"]), str(data["sha256"]))
-    loaded = time.perf_counter()
     swapped = bool(entry["swapped"])
 
     def loss_fn(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -246,9 +169,5 @@ def _train(request: dict[str, Any]) -> dict[str, Any]:
             "status": "error",
             "message": f"training with {entry['name']} failed: {error_text(exc)}",
         }
-    result.update(
-        status="ok",
-        load_seconds=loaded - started,
-        train_seconds=time.perf_counter() - loaded,
-    )
+    result["status"] = "ok"
     return result

@@ -1,6 +1,6 @@
 """P7 child task "p7.inspect": build the student's C3_layer (and LeNet when present) from the
 kept definitions and measure it. Runs INSIDE the sandbox child: standard library and torch
-only (plus the shared loader of p5) and the wire format. Returns numbers; the parent compares.
+only (plus the shared child helpers) and the wire format. Returns numbers; the parent compares.
 
 Request: units: [{file, source}] in load order; c3_unit: int; lenet_unit: int | None;
 input_shape: [6, 14, 14]; batch: int; seed: int; call_seconds: float
@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from grader.sandbox import wire
-from grader.sandbox.tasks.p5 import CallTimeout, error_text, exec_units, time_limit
+from grader.sandbox.tasks.child_support import CallTimeout, error_text, exec_units, time_limit
 
 
 def _count(tensors: Any) -> int:
