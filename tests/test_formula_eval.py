@@ -46,6 +46,8 @@ def test_scalar_errors_are_worded() -> None:
         evaluate_scalar(parse_latex("1/j^2"), {"k": 2})
     with pytest.raises(FormulaError, match="3x3 matrix where one number"):
         evaluate_scalar(parse_latex(r"\frac{1}{k^2}\mathbf{1}_{k\times k}"), {"k": 3})
+    with pytest.raises(FormulaError, match="a 3x1 column where one number"):
+        evaluate_scalar(parse_latex(r"\mathbf{1}_{k\times 1}"), {"k": 3})
     with pytest.raises(FormulaError, match="finite"):
         evaluate_scalar(parse_latex("1/(k-k)"), {"k": 3})
 

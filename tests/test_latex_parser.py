@@ -8,16 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.latex import (
-    LatexError,
-    answer_side,
-    left_side,
-    ones_factor,
-    parse_latex,
-    render,
-    split_equation,
-    to_array,
-)
+from grader.latex import LatexError, parse_latex, render, side_spans, to_array
 from grader.latex.ast import (
     Abs,
     Add,
@@ -198,10 +189,22 @@ def test_partial_fractions_are_jacobian_symbols() -> None:
         r"\dfrac{\partial y_L}{\partial y_{\ell}}",
         r"\partial y_L / \partial y_\ell",
         r"\frac{dy_L}{dy_l}",
+        r"dy_L/dy_l",
+        r"d y_L / d y_\ell",
+        r"(dy_L)/(dy_l)",
+        r"\mathrm{d} y^{(L)} / \mathrm{d} y^{(\ell)}",
     ):
         assert parse_latex(f) == want, f
     assert want.name == "dy_L/dy_l"
     assert parse_latex(r"\left(\frac{\partial y_L}{\partial y_\ell}\right)^\top") == Transpose(want)
+
+
+def test_slash_d_needs_d_on_both_sides() -> None:
+    d, x, y = Sym("d"), Sym("x"), Sym("y")
+    assert parse_latex("x/d y") == Mul(Div(x, d), y)  # only "d y / d x" is a derivative
+    assert parse_latex("dy/d") == Div(Mul(d, y), d)
+    assert parse_latex("dy/dx A") == Mul(Jacobian(y, x), Sym("A"))
+    assert parse_latex("2/d y") == Mul(Div(one(2), d), y)
 
 
 # --- matrices, lists, ones, dots ----------------------------------------------------------
@@ -269,11 +272,9 @@ def test_example_submissions_filters() -> None:
 def test_ones_matrix() -> None:
     assert parse_latex(r"\mathbf{1}_{k\times k}") == Ones((k, k))
     assert parse_latex(r"\mathbf{1}_{k \times k}") == parse_latex(r"\boldsymbol{1}_{k,k}")
-    split = ones_factor(parse_latex(r"\frac{1}{k^{2}} \mathbf{1}_{k \times k}"))
-    assert split is not None
-    assert split == (Div(one(1), Pow(k, one(2))), Ones((k, k)))
-    assert ones_factor(parse_latex(r"\tfrac{1}{k^2}\,\mathbf{1}_{k\times k}")) == split
-    assert ones_factor(parse_latex("k")) is None
+    scaled = Mul(Div(one(1), Pow(k, one(2))), Ones((k, k)))
+    assert parse_latex(r"\frac{1}{k^{2}} \mathbf{1}_{k \times k}") == scaled
+    assert parse_latex(r"\tfrac{1}{k^2}\,\mathbf{1}_{k\times k}") == scaled
 
 
 def test_dots_are_kept() -> None:
@@ -299,14 +300,18 @@ def test_unicode_spellings() -> None:
 # --- equations ------------------------------------------------------------------------
 
 
-def test_split_equation_takes_sides() -> None:
-    assert split_equation("a = b = c") == ["a", "b", "c"]
+def _sides(text: str) -> list[str]:
+    return [side.strip() for _, side in side_spans(text)]
+
+
+def test_side_spans_split_at_top_level_equals() -> None:
+    assert _sides("a = b = c") == ["a", "b", "c"]
+    assert side_spans("x = 1") == [(0, "x "), (3, " 1")]
+    assert _sides("x") == ["x"]
     lhs = r"\frac{\partial(A_L y_{L-1} + b_L)}{\partial y_{L-1}}"
-    assert split_equation(f"{lhs} = A_L") == [lhs, "A_L"]
-    assert answer_side(r"\left( x = y \right) = z") == "z"
-    assert left_side("x = 1") == "x"
-    assert left_side("x") is None
-    assert split_equation(r"\begin{bmatrix} a \end{bmatrix} = 1") == [
+    assert _sides(f"{lhs} = A_L") == [lhs, "A_L"]
+    assert _sides(r"\left( x = y \right) = z")[-1] == "z"
+    assert _sides(r"\begin{bmatrix} a \end{bmatrix} = 1") == [
         r"\begin{bmatrix} a \end{bmatrix}",
         "1",
     ]
@@ -367,3 +372,11 @@ def test_huge_powers_are_not_computed() -> None:
     with pytest.raises(LatexError, match="too large"):
         to_array(tower)
     assert time.perf_counter() - start < 0.5
+
+
+def test_huge_literals_are_refused() -> None:
+    with pytest.raises(LatexError, match="too large") as e:
+        to_array(parse_latex("(1, " + "9" * 400 + ")"))
+    assert e.value.column == 4
+    with pytest.raises(LatexError, match="matrix entry .* too large"):
+        to_array(parse_latex(r"\begin{bmatrix} 1 & " + "9" * 400 + r" \end{bmatrix}"))

@@ -7,9 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from grader.extraction.writeup import read_writeup
-from grader.models import FilterAnswer, ProblemId, Unreadable
+from grader.checks.accuracy_claims import check_p5_claims
+from grader.extraction.writeup import read_writeup, reader
+from grader.models import (
+    SINGLE_ANSWER_KEY,
+    CountName,
+    Derivative,
+    FilterAnswer,
+    ProblemId,
+    Status,
+    Unreadable,
+)
+from grader.reference import load_reference
 
+INPUTS = Path(__file__).parent / "writeup_inputs"
 LIMIT = 3.0  # seconds; a normal write-up takes milliseconds
 
 
@@ -115,3 +126,58 @@ def test_two_files_first_wins_and_is_noted(tmp_path: Path) -> None:
     assert a is not None and a.source.file == "writeup.md"
     assert isinstance(a.value, FilterAnswer) and a.value.weight.values[0] == 0.299
     assert any("both writeup.md and other.md" in n for n in r.notes)
+
+
+def _keys(problem: ProblemId) -> set[str]:
+    if problem is ProblemId.P6:
+        return {d.value for d in Derivative}
+    if problem is ProblemId.P7:
+        return {c.value for c in CountName}
+    return {SINGLE_ANSWER_KEY[problem]}
+
+
+def _failing(sections: object, budget: object) -> object:
+    raise IndexError("reader bug")
+
+
+@pytest.mark.parametrize("problem", [p for p in ProblemId if p is not ProblemId.P4])
+def test_failing_reader_leaves_every_item_for_review(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, problem: ProblemId
+) -> None:
+    monkeypatch.setitem(reader._READERS, problem, _failing)
+    for name in ("hw4_solutions.md", "zz_other.md"):  # the second file answers everything again
+        text = (INPUTS / "frank_md_mixed" / "hw4_solutions.md").read_text()
+        (tmp_path / name).write_text(text)
+    r = read_writeup(tmp_path)
+    found = r.answers.for_problem(problem)
+    assert {a.key for a in found} == _keys(problem)
+    assert all(isinstance(a.value, Unreadable) for a in found)
+    assert all(a.source.file == "hw4_solutions.md" for a in found)
+    assert any(f"{problem.value}: the write-up reader failed" in n for n in r.notes)
+    assert any(f"{problem.value} is answered in both" in n for n in r.notes)
+    others = [p for p in ProblemId if p not in (problem, ProblemId.P4)]
+    assert all(r.answers.for_problem(p) for p in others)  # the other problems are still read
+
+
+def test_failing_p5_reader_gives_needs_review(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(reader._READERS, ProblemId.P5, _failing)
+    text = (INPUTS / "frank_md_mixed" / "hw4_solutions.md").read_text()
+    (tmp_path / "hw4_solutions.md").write_text(text)
+    answer = read_writeup(tmp_path).answers.find(ProblemId.P5, SINGLE_ANSWER_KEY[ProblemId.P5])
+    (result,) = check_p5_claims(load_reference().p5, answer)
+    assert result.status is Status.NEEDS_REVIEW
+
+
+def test_copies_and_caches_are_not_read(tmp_path: Path) -> None:
+    for folder in ("node_modules", "site-packages", ".ipynb_checkpoints", "venv"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "writeup.md").write_text("## Problem 3\n$w = (1, 2, 3)$\n")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "hw.md").write_text("## Problem 3\n$w = (0.299, 0.587, 0.114)$\n")
+    r = read_writeup(tmp_path)
+    assert r.files == ("notes/hw.md",)
+    a = r.answers.find(ProblemId.P3, "filter")
+    assert a is not None and isinstance(a.value, FilterAnswer)
+    assert a.value.weight.values == (0.299, 0.587, 0.114)

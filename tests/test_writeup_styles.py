@@ -246,6 +246,9 @@ def test_p2_without_value_is_unreadable(tmp_path: Path) -> None:
         "\\dfrac{\\partial y_{L}}{\\partial A_{l}}",
         "\\partial y_L / \\partial A_\\ell",
         "\\frac{d y_L}{d A_l}",
+        "dy_L/dA_\\ell",
+        "(a) d y^{(L)} / d A^{(\\ell)}",
+        "\\left( \\frac{\\partial \\mathbf{y}^{(L)}}{\\partial \\mathbf{A}_{\\ell}} \\right)",
     ],
 )
 def test_p6_left_hand_side_forms(tmp_path: Path, lhs: str) -> None:

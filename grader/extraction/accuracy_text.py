@@ -8,10 +8,11 @@ import re
 from grader.models import AccuracyClaim
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
-_FRACTION = re.compile(r"\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
-_RATIO = re.compile(r"(?<![\d.])(\d+)\s*(?:/|out\s+of\b|of\b)\s*(\d+)(?![\d.])")
+# Public so the write-up reader locates claims with the very patterns that read them.
+FRACTION = re.compile(r"\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
+RATIO = re.compile(r"(?<![\d.])(\d+)\s*(?:/|out\s+of\b|of\b)\s*(\d+)(?![\d.])")
 # "95.28%", "95.28\%", "95.28 \,\%", "(95.28)%", "95.28 percent"
-_PERCENT = re.compile(_NUMBER + r"\s*\)?\s*(?:\\[,;! ]\s*)*(?:\\%|%|percent\b)")
+PERCENT = re.compile(_NUMBER + r"\s*\)?\s*(?:\\[,;! ]\s*)*(?:\\%|%|percent\b)")
 # After a count, a bare number in parentheses or after = / \approx is the percent.
 _AFTER_COUNT = re.compile(r"^\s*(?:\(\s*" + _NUMBER + r"\s*\)|(?:=|\\approx|≈)\s*" + _NUMBER + ")")
 
@@ -20,14 +21,14 @@ def parse_accuracy_claim(text: str) -> AccuracyClaim | None:
     """Read one claimed accuracy: "1897/1991 (95.28%)", "1897/1991(95.28)%",
     "\\frac{1897}{1991} \\approx 95.28\\%", "95.28\\% (1897 of 1991)", "1893/1991 = 95.08\\%",
     or a bare "95.28%". None when the text holds neither a count nor a percent."""
-    count = _FRACTION.search(text) or _RATIO.search(text)
+    count = FRACTION.search(text) or RATIO.search(text)
     correct = total = None
     rest = text
     if count is not None:
         correct, total = int(count.group(1)), int(count.group(2))
         rest = text[: count.start()] + " " * (count.end() - count.start()) + text[count.end() :]
     percent_text = None
-    found = _PERCENT.search(rest)
+    found = PERCENT.search(rest)
     if found is not None:
         percent_text = found.group(1)
     elif count is not None:

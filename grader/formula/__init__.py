@@ -4,7 +4,7 @@ imported on demand) for verifying the reference."""
 from grader.formula.errors import FormulaError, ShapeError, UnknownSymbol
 from grader.formula.evaluator import Bindings
 from grader.formula.numeric import Mat, evaluate_numeric, evaluate_scalar
-from grader.formula.shapes import describe, is_transposed, shape_mismatch
+from grader.formula.shapes import shape_mismatch
 
 __all__ = [
     "Bindings",
@@ -12,9 +12,7 @@ __all__ = [
     "Mat",
     "ShapeError",
     "UnknownSymbol",
-    "describe",
     "evaluate_numeric",
     "evaluate_scalar",
-    "is_transposed",
     "shape_mismatch",
 ]

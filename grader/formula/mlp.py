@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from grader.formula.evaluator import Bindings, Elementwise
-from grader.formula.numeric import Mat
+from grader.formula.network import Network, bound_values
+from grader.formula.numeric import BUILTINS, Mat, sigmoid
 from grader.models import Derivative
 
 
@@ -29,33 +30,32 @@ class Activation:
     second: Elementwise[Mat]
 
 
-def _sigmoid(x: Mat) -> Mat:
-    out: Mat = 0.5 * (1.0 + np.tanh(0.5 * x))
-    return out
-
-
 def _tanh_d2(x: Mat) -> Mat:
     t = np.tanh(x)
     out: Mat = -2.0 * t * (1.0 - t**2)
     return out
 
 
-def _softplus_d2(x: Mat) -> Mat:
-    s = _sigmoid(x)
+def _sigmoid_d1(x: Mat) -> Mat:
+    s = sigmoid(x)
     out: Mat = s * (1.0 - s)
     return out
 
 
+def _sigmoid_d2(x: Mat) -> Mat:
+    s = sigmoid(x)
+    out: Mat = s * (1.0 - s) * (1.0 - 2.0 * s)
+    return out
+
+
+# The functions and first derivatives are the evaluator's own, so sigma and tanh agree.
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", np.tanh, lambda x: 1.0 - np.tanh(x) ** 2, _tanh_d2),
-    "softplus": Activation("softplus", lambda x: np.logaddexp(0.0, x), _sigmoid, _softplus_d2),
-    "sin": Activation("sin", np.sin, np.cos, lambda x: -np.sin(x)),
-    "sigmoid": Activation(
-        "sigmoid",
-        _sigmoid,
-        lambda x: _sigmoid(x) * (1.0 - _sigmoid(x)),
-        lambda x: _sigmoid(x) * (1.0 - _sigmoid(x)) * (1.0 - 2.0 * _sigmoid(x)),
+    "tanh": Activation("tanh", BUILTINS[("tanh", 0)], BUILTINS[("tanh", 1)], _tanh_d2),
+    "softplus": Activation(
+        "softplus", BUILTINS[("softplus", 0)], BUILTINS[("softplus", 1)], _sigmoid_d1
     ),
+    "sin": Activation("sin", BUILTINS[("sin", 0)], BUILTINS[("sin", 1)], BUILTINS[("cos", 1)]),
+    "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_d1, _sigmoid_d2),
 }
 
 
@@ -123,6 +123,14 @@ def draw_instances(plan: InstancePlan) -> tuple[MlpInstance, ...]:
     return tuple(out)
 
 
+if TYPE_CHECKING:
+    import torch
+
+
+def _torch_affine(a: torch.Tensor, y: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    return a @ y + bias
+
+
 def _instance(
     depth: int,
     widths: tuple[int, ...],
@@ -138,70 +146,52 @@ def _instance(
         "sin": torch.sin,
         "sigmoid": torch.sigmoid,
     }
-    t_act = torch_activations[act.name]
-    A = [np.zeros((0, 0))] + [
-        rng.normal(size=(widths[k], widths[k - 1])) for k in range(1, depth + 1)
-    ]
-    b = [np.zeros((0, 0))] + [rng.normal(size=(widths[k], 1)) for k in range(1, depth + 1)]
+    A = [rng.normal(size=(widths[k], widths[k - 1])) for k in range(1, depth + 1)]
+    b = [rng.normal(size=(widths[k], 1)) for k in range(1, depth + 1)]
     x = rng.normal(size=(widths[0], 1))
-    tA = [torch.tensor(a, dtype=torch.float64) for a in A]
-    tb = [torch.tensor(v, dtype=torch.float64) for v in b]
 
-    def layer_out(k: int, a: torch.Tensor, bias: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        z = a @ y + bias
-        return z if k == depth else t_act(z)
+    def tensor(a: Mat) -> torch.Tensor:
+        return torch.tensor(a, dtype=torch.float64)
 
-    def run_from(k: int, y: torch.Tensor) -> torch.Tensor:
-        """y_L from y_k (layers k+1 .. L)."""
-        for j in range(k + 1, depth + 1):
-            y = layer_out(j, tA[j], tb[j], y)
-        return y
-
-    ys = [torch.tensor(x, dtype=torch.float64)]
-    for k in range(1, depth + 1):
-        ys.append(layer_out(k, tA[k], tb[k], ys[-1]))
-
+    net = Network(
+        tuple(map(tensor, A)), tuple(map(tensor, b)), _torch_affine, torch_activations[act.name]
+    )
+    ys = net.outputs(tensor(x))
     jac = cast(
         Callable[[Callable[[torch.Tensor], torch.Tensor], torch.Tensor], torch.Tensor],
         torch.autograd.functional.jacobian,
     )
     L, ell = depth, layer
+    A_L, b_L, A_l, b_l = net.weight(L), net.bias(L), net.weight(ell), net.bias(ell)
 
     def flat(t: torch.Tensor, rows: int, cols: int) -> Mat:
         return np.asarray(t.detach().reshape(rows, cols).numpy(), dtype=np.float64)
 
     n_l, n_lm1, n_Lm1 = widths[ell], widths[ell - 1], widths[L - 1]
     truth = {
-        Derivative.DYL_DBL: flat(jac(lambda v: layer_out(L, tA[L], v, ys[L - 1]), tb[L]), 1, 1),
-        Derivative.DYL_DYLM1: flat(jac(lambda v: run_from(L - 1, v), ys[L - 1]), 1, n_Lm1),
+        Derivative.DYL_DBL: flat(jac(lambda v: net.layer_out(L, A_L, v, ys[L - 1]), b_L), 1, 1),
+        Derivative.DYL_DYLM1: flat(jac(lambda v: net.run_from(L - 1, v), ys[L - 1]), 1, n_Lm1),
         Derivative.DYl_DBl: flat(
-            jac(lambda v: layer_out(ell, tA[ell], v, ys[ell - 1]), tb[ell]), n_l, n_l
+            jac(lambda v: net.layer_out(ell, A_l, v, ys[ell - 1]), b_l), n_l, n_l
         ),
         Derivative.DYl_DYlm1: flat(
-            jac(lambda v: layer_out(ell, tA[ell], tb[ell], v), ys[ell - 1]), n_l, n_lm1
+            jac(lambda v: net.layer_out(ell, A_l, b_l, v), ys[ell - 1]), n_l, n_lm1
         ),
-        Derivative.DYL_DAL: flat(jac(lambda a: layer_out(L, a, tb[L], ys[L - 1]), tA[L]), 1, n_Lm1),
+        Derivative.DYL_DAL: flat(jac(lambda a: net.layer_out(L, a, b_L, ys[L - 1]), A_L), 1, n_Lm1),
         Derivative.DYL_DAl: flat(
-            jac(lambda a: run_from(ell, layer_out(ell, a, tb[ell], ys[ell - 1])), tA[ell]),
+            jac(lambda a: net.run_from(ell, net.layer_out(ell, a, b_l, ys[ell - 1])), A_l),
             n_l,
             n_lm1,
         ),
     }
-    dyL_dyl = flat(jac(lambda v: run_from(ell, v), ys[ell]), 1, n_l)
+    dyL_dyl = flat(jac(lambda v: net.run_from(ell, v), ys[ell]), 1, n_l)
     y = [np.asarray(t.detach().numpy(), dtype=np.float64) for t in ys]
-    values: dict[str, Mat] = {
-        "A_l": A[ell],
-        "b_l": b[ell],
-        "y_{l-1}": y[ell - 1],
-        "y_l": y[ell],
-        "z_l": A[ell] @ y[ell - 1] + b[ell],
-        "A_L": A[L],
-        "b_L": b[L],
-        "y_{L-1}": y[L - 1],
-        "y_L": y[L],
-        "x": y[0],
-        "y_0": y[0],
-        "dy_L/dy_l": dyL_dyl,
-    }
+    numeric = Network(tuple(A), tuple(b), _numpy_affine, act.value)
+    values = bound_values(numeric, y, ell, dyL_dyl)
     functions = {("sigma", 0): act.value, ("sigma", 1): act.derivative, ("sigma", 2): act.second}
     return MlpInstance(depth, widths, layer, act.name, Bindings(values, functions), truth)
+
+
+def _numpy_affine(a: Mat, y: Mat, bias: Mat) -> Mat:
+    out: Mat = a @ y + bias
+    return out

@@ -10,18 +10,18 @@ import numpy.typing as npt
 
 from grader.formula.errors import FormulaError
 from grader.formula.evaluator import Backend, Bindings, Elementwise, evaluate
-from grader.formula.shapes import Shape
+from grader.formula.shapes import Shape, describe
 from grader.latex.ast import Expr, Num
 
 Mat = npt.NDArray[np.float64]
 
 
-def _sigmoid(x: Mat) -> Mat:
+def sigmoid(x: Mat) -> Mat:
     out: Mat = 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic
     return out
 
 
-_BUILTINS: dict[tuple[str, int], Elementwise[Mat]] = {
+BUILTINS: dict[tuple[str, int], Elementwise[Mat]] = {
     ("exp", 0): np.exp,
     ("exp", 1): np.exp,
     ("log", 0): np.log,
@@ -32,7 +32,7 @@ _BUILTINS: dict[tuple[str, int], Elementwise[Mat]] = {
     ("cos", 0): np.cos,
     ("cos", 1): lambda x: -np.sin(x),
     ("softplus", 0): lambda x: np.logaddexp(0.0, x),
-    ("softplus", 1): _sigmoid,
+    ("softplus", 1): sigmoid,
 }
 
 
@@ -86,7 +86,7 @@ class NumpyBackend(Backend[Mat]):
         return int(x) if math.isfinite(x) and x == int(x) else None
 
     def builtin(self, name: str, order: int) -> Elementwise[Mat] | None:
-        return _BUILTINS.get((name, order))
+        return BUILTINS.get((name, order))
 
 
 NUMPY = NumpyBackend()
@@ -103,9 +103,9 @@ def evaluate_scalar(expr: Expr, env: Mapping[str, float]) -> float:
     one finite number (a matrix, an unknown symbol, an overflow)."""
     values = {name: np.full((1, 1), float(x), dtype=np.float64) for name, x in env.items()}
     result = evaluate_numeric(expr, Bindings(values))
-    if result.shape != (1, 1):
-        r, c = result.shape
-        raise FormulaError(f"a {r}x{c} matrix where one number is expected")
+    shape = NUMPY.shape(result)
+    if shape != (1, 1):
+        raise FormulaError(f"{describe(shape)} where one number is expected")
     x = float(result[0, 0])
     if not math.isfinite(x):
         raise FormulaError("does not evaluate to a finite number")

@@ -13,6 +13,7 @@ from typing import Any
 import sympy as sp
 
 from grader.formula.evaluator import Bindings
+from grader.formula.network import Network, bound_values
 from grader.formula.symbolic import SMat, elementwise
 from grader.models import Derivative
 
@@ -34,28 +35,17 @@ def symbolic_instances(inner_widths: tuple[int, ...]) -> list[SymbolicInstance]:
     depth = len(inner_widths)
     widths = (*inner_widths, 1)
     sigma = sp.Function("sigma")
-    A: list[Any] = [None] + [
+    A = [
         sp.Matrix(widths[k], widths[k - 1], lambda i, j, k=k: sp.Symbol(f"a{k}_{i}{j}"))
         for k in range(1, depth + 1)
     ]
-    b: list[Any] = [None] + [
+    b = [
         sp.Matrix(widths[k], 1, lambda i, j, k=k: sp.Symbol(f"b{k}_{i}"))
         for k in range(1, depth + 1)
     ]
     x = sp.Matrix(widths[0], 1, lambda i, j: sp.Symbol(f"x_{i}"))
-
-    def layer_out(k: int, a: Any, bias: Any, y: Any) -> Any:
-        z = a * y + bias
-        return z if k == depth else z.applyfunc(sigma)
-
-    def run_from(k: int, y: Any) -> Any:
-        for j in range(k + 1, depth + 1):
-            y = layer_out(j, A[j], b[j], y)
-        return y
-
-    ys = [x]
-    for k in range(1, depth + 1):
-        ys.append(layer_out(k, A[k], b[k], ys[-1]))
+    net: Network[Any] = Network(tuple(A), tuple(b), _affine, lambda z: z.applyfunc(sigma))
+    ys = net.outputs(x)
 
     def wrt_vector(f: Any, at: Any) -> SMat:
         """The Jacobian of f(u) in u at the point `at` (fresh symbols, then substituted)."""
@@ -70,30 +60,23 @@ def symbolic_instances(inner_widths: tuple[int, ...]) -> list[SymbolicInstance]:
     yL = ys[L][0, 0]
     out = []
     for ell in range(1, L):
+        A_l, b_l = net.weight(ell), net.bias(ell)
         truth = {
-            Derivative.DYL_DBL: SMat(ys[L].jacobian(b[L])),
-            Derivative.DYL_DYLM1: wrt_vector(lambda u: run_from(L - 1, u), ys[L - 1]),
-            Derivative.DYl_DBl: SMat(ys[ell].jacobian(b[ell])),
+            Derivative.DYL_DBL: SMat(ys[L].jacobian(net.bias(L))),
+            Derivative.DYL_DYLM1: wrt_vector(lambda u: net.run_from(L - 1, u), ys[L - 1]),
+            Derivative.DYl_DBl: SMat(ys[ell].jacobian(b_l)),
             Derivative.DYl_DYlm1: wrt_vector(
-                lambda u, ell=ell: layer_out(ell, A[ell], b[ell], u), ys[ell - 1]
+                lambda u, A_l=A_l, b_l=b_l, ell=ell: net.layer_out(ell, A_l, b_l, u), ys[ell - 1]
             ),
-            Derivative.DYL_DAL: wrt_matrix(yL, A[L]),
-            Derivative.DYL_DAl: wrt_matrix(yL, A[ell]),
+            Derivative.DYL_DAL: wrt_matrix(yL, net.weight(L)),
+            Derivative.DYL_DAl: wrt_matrix(yL, A_l),
         }
-        values = {
-            "A_l": SMat(A[ell]),
-            "b_l": SMat(b[ell]),
-            "y_{l-1}": SMat(ys[ell - 1]),
-            "y_l": SMat(ys[ell]),
-            "z_l": SMat(A[ell] * ys[ell - 1] + b[ell]),
-            "A_L": SMat(A[L]),
-            "b_L": SMat(b[L]),
-            "y_{L-1}": SMat(ys[L - 1]),
-            "y_L": SMat(ys[L]),
-            "x": SMat(x),
-            "y_0": SMat(x),
-            "dy_L/dy_l": wrt_vector(lambda u, ell=ell: run_from(ell, u), ys[ell]),
-        }
+        dyL_dyl = wrt_vector(lambda u, ell=ell: net.run_from(ell, u), ys[ell])
+        values = {k: SMat(v) for k, v in bound_values(net, ys, ell, dyL_dyl).items()}
         functions = {("sigma", o): elementwise(sigma, o) for o in range(3)}
         out.append(SymbolicInstance(L, widths, ell, Bindings(values, functions), truth))
     return out
+
+
+def _affine(a: Any, y: Any, bias: Any) -> Any:
+    return a * y + bias

@@ -6,22 +6,18 @@ the 0-based column.
 """
 
 from grader.latex import ast
-from grader.latex.arrays import ones_factor, to_array
+from grader.latex.arrays import to_array
 from grader.latex.ast import Expr, render
-from grader.latex.equations import answer_side, left_side, side_spans, split_equation
+from grader.latex.equations import side_spans
 from grader.latex.errors import LatexError
 from grader.latex.parser import parse_latex
 
 __all__ = [
     "Expr",
     "LatexError",
-    "answer_side",
     "ast",
-    "left_side",
-    "ones_factor",
     "parse_latex",
     "render",
     "side_spans",
-    "split_equation",
     "to_array",
 ]

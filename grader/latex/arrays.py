@@ -16,7 +16,6 @@ from grader.latex.ast import (
     Mul,
     Neg,
     Num,
-    Ones,
     Percent,
     Pow,
     Seq,
@@ -33,7 +32,7 @@ def constant(e: Expr) -> float:
     """The value of a formula made of numbers only; raises LatexError naming the column."""
     match e:
         case Num(value=v):
-            return v
+            return _finite(v, e)
         case Neg(operand=a):
             return -constant(a)
         case Add(left=a, right=b):
@@ -108,21 +107,3 @@ def _is_array(e: Expr) -> bool:
 
 def _scale(a: Array, s: float) -> Array:
     return Array(a.shape, tuple(s * x for x in a.values))
-
-
-def ones_factor(e: Expr) -> tuple[Expr, Ones] | None:
-    """Split "c \\mathbf{1}_{k \\times k}" into (c, ones); None when there is no ones factor."""
-    match e:
-        case Ones():
-            return Num(1.0, "1", e.at), e
-        case Mul(left=a, right=Ones() as o):
-            return a, o
-        case Mul(left=Ones() as o, right=b):
-            return b, o
-        case Div(num=Ones() as o, den=b):
-            return Div(Num(1.0, "1", e.at), b, e.at), o
-        case Mul(left=a, right=b):
-            inner = ones_factor(a)
-            if inner is not None:
-                return Mul(inner[0], b, e.at), inner[1]
-    return None

@@ -7,7 +7,6 @@ equality, so two spellings of one formula compare equal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 
 
 def _at() -> int:
@@ -123,15 +122,7 @@ class Jacobian:
 @dataclass(frozen=True)
 class Matrix:
     rows: tuple[tuple[Expr, ...], ...]
-    env: str = field(default="bmatrix", compare=False)
     at: int = _at()
-
-
-class Bracket(Enum):
-    NONE = ""
-    PAREN = "()"
-    SQUARE = "[]"
-    BRACE = "{}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +130,6 @@ class Seq:
     """A comma-separated list: [M_1, M_2], \\left(M_1, M_2\\right), (0.299, 0.587, 0.114)."""
 
     items: tuple[Expr, ...]
-    bracket: Bracket = field(default=Bracket.NONE, compare=False)
     at: int = _at()
 
 

@@ -6,20 +6,13 @@ from grader.latex.tokens import Kind, Token, tokenize
 
 _OPEN = frozenset(("(", "[", "{", "\\{", "\\left", "\\begin"))
 _CLOSE = frozenset((")", "]", "}", "\\}", "\\right", "\\end"))
-RELATIONS = ("=",)
 
 
-def split_equation(text: str, relations: tuple[str, ...] = RELATIONS) -> list[str]:
-    """The sides of a chain of relations at the top level, stripped; brackets are respected.
-
-    "\\frac{\\partial(A_L y + b)}{\\partial y} = A_L" gives two sides. `relations` may add
-    commands such as "\\approx". Raises LatexError when the text cannot be tokenized.
-    """
-    return [side.strip() for _, side in side_spans(text, relations)]
-
-
-def side_spans(text: str, relations: tuple[str, ...] = RELATIONS) -> list[tuple[int, str]]:
-    """Each side with the column it starts at, unstripped, so errors can name columns."""
+def side_spans(text: str) -> list[tuple[int, str]]:
+    """Each side of a chain of '=' at the top level with the column it starts at, unstripped,
+    so errors can name columns. Brackets are respected: in
+    "\\frac{\\partial(A_L y + b)}{\\partial y} = A_L" only the last '=' splits.
+    Raises LatexError when the text cannot be tokenized."""
     tokens = tokenize(text)
     cuts: list[Token] = []
     level = 0
@@ -28,7 +21,7 @@ def side_spans(text: str, relations: tuple[str, ...] = RELATIONS) -> list[tuple[
             level += 1
         elif t.kind in (Kind.CHAR, Kind.COMMAND) and t.text in _CLOSE:
             level -= 1
-        elif level <= 0 and t.kind in (Kind.CHAR, Kind.COMMAND) and t.text in relations:
+        elif level <= 0 and t.is_char("="):
             cuts.append(t)
     sides, start = [], 0
     for cut in cuts:
@@ -36,14 +29,3 @@ def side_spans(text: str, relations: tuple[str, ...] = RELATIONS) -> list[tuple[
         start = cut.col + len(cut.text)
     sides.append((start, text[start:]))
     return sides
-
-
-def answer_side(text: str) -> str:
-    """The last side of a chain of equalities: what the student states as the answer."""
-    return split_equation(text)[-1]
-
-
-def left_side(text: str) -> str | None:
-    """The first side when there is an '=', else None."""
-    sides = split_equation(text)
-    return sides[0] if len(sides) > 1 else None

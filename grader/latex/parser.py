@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from grader.latex.ast import (
     Abs,
     Add,
-    Bracket,
     Call,
     Div,
     Dots,
@@ -190,13 +189,13 @@ class _Parser:
 
     # --- grammar -----------------------------------------------------------------------
 
-    def parse_list(self, bracket: Bracket = Bracket.NONE) -> Expr:
+    def parse_list(self) -> Expr:
         at = self.peek().col
         items = [self.parse_expr()]
         while self.peek().is_char(","):
             self.next()
             items.append(self.parse_expr())
-        return items[0] if len(items) == 1 else Seq(tuple(items), bracket, at)
+        return items[0] if len(items) == 1 else Seq(tuple(items), at)
 
     def parse_expr(self) -> Expr:
         left = self.parse_term()
@@ -237,7 +236,7 @@ class _Parser:
                 left = Hadamard(left, self.parse_factor(), t.col)
             elif t.is_char("/") or t.is_cmd("\\div"):
                 self.next()
-                left = make_div(left, self.parse_factor(), t.col)
+                left = make_div(left, self.denominator(left), t.col)
             elif self.starts_atom(t):
                 left = Mul(left, self.parse_postfix(), t.col)
             else:
@@ -250,6 +249,14 @@ class _Parser:
             self.next()
             return Neg(self.parse_postfix(), t.col)
         return self.parse_postfix()
+
+    def denominator(self, num: Expr) -> Expr:
+        """The right operand of "/": after "d y" the "d x" of dy/dx is taken whole."""
+        t = self.peek()
+        den = self.parse_factor()
+        if _is_d(num) and den == Sym("d") and self.starts_atom(self.peek()):
+            return Mul(den, self.parse_postfix(), t.col)
+        return den
 
     def starts_atom(self, t: Token) -> bool:
         if t.kind in (Kind.NUMBER, Kind.LETTER, Kind.WORD):
@@ -277,13 +284,13 @@ class _Parser:
                 item = self.prime(item, 1, t)
             elif t.is_char("%") or t.is_cmd("\\%"):
                 self.next()
-                item = Percent(self.as_expr(item, t), t.col)
+                item = Percent(self.as_expr(item), t.col)
             elif isinstance(item, _FuncRef) and self.starts_atom(t):
                 item = self.apply(item)
             else:
-                return self.as_expr(item, t)
+                return self.as_expr(item)
 
-    def as_expr(self, item: _Item, t: Token) -> Expr:
+    def as_expr(self, item: _Item) -> Expr:
         if isinstance(item, _FuncRef):
             raise LatexError(f"the function {item.name} has no argument", item.at)
         if isinstance(item, _OnesRef):
@@ -302,7 +309,7 @@ class _Parser:
         bracketed = t.kind is Kind.CHAR and t.text in "([{" or t.is_cmd("\\left", *_SIZES)
         arg = self.parse_primary() if bracketed else self.parse_postfix()
         if isinstance(arg, _FuncRef | _OnesRef):
-            arg = self.as_expr(arg, t)
+            arg = self.as_expr(arg)
         if isinstance(arg, Seq):
             raise self.fail(f"{f.name} takes one argument, found {len(arg.items)}", t)
         if f.name == "diag" and f.order:
@@ -370,12 +377,12 @@ class _Parser:
         if all(x.is_char("'") or x.is_cmd("\\prime") for x in bare):
             return self.prime(item, len(bare), t)
         if _is_transpose_mark(bare):
-            return Transpose(self.as_expr(item, t), t.col)
+            return Transpose(self.as_expr(item), t.col)
         if bare[0].kind is Kind.CHAR and bare[0].text in "([" and bare[-1].text in ")]":
             if isinstance(item, Sym) and "_" not in item.name:
                 # y^{(\ell-1)}: a layer index written as a superscript, same as y_{\ell-1}
                 return Sym(_subscripted(item.name, _script_text(bare[1:-1], t)), item.at)
-        base = self.as_expr(item, t)
+        base = self.as_expr(item)
         sub = _Parser([*toks, Token(Kind.END, "", t.col + 1)], self.depth + 1)
         exponent = sub.parse_expr()
         sub.expect_end()
@@ -385,7 +392,7 @@ class _Parser:
         if isinstance(item, _FuncRef):
             return _FuncRef(item.name, item.order + count, item.at)
         # A prime on anything else is the transpose some students write (y_{L-1}').
-        out = self.as_expr(item, t)
+        out = self.as_expr(item)
         for _ in range(count):
             out = Transpose(out, t.col)
         return out
@@ -422,8 +429,7 @@ class _Parser:
         if close == "|":
             self.in_abs += 1
         try:
-            kind = {"(": Bracket.PAREN, "[": Bracket.SQUARE}.get(open_tok.text, Bracket.BRACE)
-            inner = self.parse_list(kind)
+            inner = self.parse_list()
             if self.peek().is_cmd(*_SIZES):  # \big( ... \big)
                 self.next()
             t = self.peek()
@@ -441,8 +447,7 @@ class _Parser:
         delim = self.next()
         if delim.text not in _LEFT_DELIMS:
             raise self.fail(f"\\left needs a delimiter, found '{delim.text}'", delim)
-        kind = {"(": Bracket.PAREN, "[": Bracket.SQUARE}.get(delim.text, Bracket.BRACE)
-        inner = self.parse_list(kind)
+        inner = self.parse_list()
         t = self.peek()
         if not t.is_cmd("\\right"):
             if t.kind is Kind.END:
@@ -469,7 +474,7 @@ class _Parser:
             self.toks[self.i] = Token(Kind.NUMBER, t.text[1:], t.col + 1)
             return Num(float(t.text[0]), t.text[0], t.col)
         item = self.parse_primary()
-        return self.as_expr(item, t)
+        return self.as_expr(item)
 
     def raw_word(self) -> tuple[str | None, int, int]:
         """The text of a \\text{...}-like group when it is plain letters and digits."""
@@ -601,7 +606,7 @@ class _Parser:
         widths = {len(r) for r in rows}
         if len(widths) > 1:
             raise self.fail("the rows of the matrix have different lengths", t)
-        return Matrix(tuple(rows), env, t.col)
+        return Matrix(tuple(rows), t.col)
 
     def matrix_rows(self, begin: Token) -> list[tuple[Expr, ...]]:
         rows: list[tuple[Expr, ...]] = []

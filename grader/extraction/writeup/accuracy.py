@@ -11,18 +11,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from grader.extraction.accuracy_text import parse_accuracy_claim
+from grader.extraction.accuracy_text import FRACTION, PERCENT, RATIO, parse_accuracy_claim
 from grader.extraction.writeup.budget import Budget
 from grader.extraction.writeup.sections import Section
 from grader.extraction.writeup.shared import Found, has_content, whole_source
-from grader.models import AccuracyAnswer, AccuracyClaim, LossKind, Unreadable
-
-KEY = "accuracy"
-MAX_CLAIMS = 20
-_COUNT = re.compile(
-    r"\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}|(?<![\d.])(\d+)\s*(?:/|out\s+of\b|of\b)\s*(\d+)(?![\d.])"
+from grader.models import (
+    SINGLE_ANSWER_KEY,
+    AccuracyAnswer,
+    AccuracyClaim,
+    LossKind,
+    ProblemId,
+    Unreadable,
 )
-_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*\)?\s*(?:\\[,;! ]\s*)*(?:\\%|%|percent\b)")
+
+KEY = SINGLE_ANSWER_KEY[ProblemId.P5]
+MAX_CLAIMS = 20
+_COUNT = re.compile(f"{FRACTION.pattern}|{RATIO.pattern}")
+_PERCENT = re.compile(r"(?<![\d.])" + PERCENT.pattern)  # not the tail of a longer number
 _GAP = 45  # a count and a percent this close describe one claim
 _SQUARE = re.compile(r"squares?\b|squared|\bmse\b|\bl2\b|quadratic", re.IGNORECASE)
 _LOGISTIC = re.compile(

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from grader.extraction.folders import SKIPPED_FOLDERS
+
 MAX_FILE_BYTES = 512_000  # a long write-up is ~50 KB; beyond this only the start is read
 MAX_FILES = 12
 MAX_DEPTH = 3
-_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".tex": "latex"}
-_SKIP_DIRS = {"__pycache__", "node_modules", ".git", "venv", ".venv"}
 
 
 class DocKind(Enum):
@@ -22,10 +22,12 @@ class DocKind(Enum):
     LATEX = "latex"
 
 
+_SUFFIXES = {".md": DocKind.MARKDOWN, ".markdown": DocKind.MARKDOWN, ".tex": DocKind.LATEX}
+
+
 @dataclass(frozen=True)
 class Document:
     name: str  # path relative to the submission folder, as shown in sources
-    kind: DocKind
     text: str  # decoded, "\n" line ends, LaTeX comments/preamble blanked
 
 
@@ -58,7 +60,7 @@ def _candidates(root: Path) -> list[Path]:
             if entry.is_symlink() or entry.name.startswith("."):
                 continue  # a link could point outside the submission
             if entry.is_dir():
-                if depth < MAX_DEPTH and entry.name not in _SKIP_DIRS:
+                if depth < MAX_DEPTH and entry.name not in SKIPPED_FOLDERS:
                     stack.append((entry, depth + 1))
             elif entry.suffix.lower() in _SUFFIXES and entry.is_file():
                 found.append(entry)
@@ -122,7 +124,7 @@ def decode(name: str, data: bytes, kind: DocKind) -> tuple[Document | None, list
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if kind is DocKind.LATEX:
         text = _strip_latex(text)
-    return Document(name, kind, text), notes
+    return Document(name, text), notes
 
 
 def find_documents(root: Path) -> DocumentSet:
@@ -143,8 +145,7 @@ def find_documents(root: Path) -> DocumentSet:
         if len(data) > MAX_FILE_BYTES:
             data = data[:MAX_FILE_BYTES]
             notes.append(f"{rel}: larger than {MAX_FILE_BYTES // 1000} KB; only the start was read")
-        kind = DocKind(_SUFFIXES[path.suffix.lower()])
-        doc, doc_notes = decode(rel, data, kind)
+        doc, doc_notes = decode(rel, data, _SUFFIXES[path.suffix.lower()])
         notes.extend(doc_notes)
         if doc is not None:
             docs.append(doc)

@@ -16,10 +16,11 @@ from grader.extraction.writeup.latex_bridge import read_array
 from grader.extraction.writeup.sections import Section
 from grader.extraction.writeup.shared import Found, has_content, math_spans, whole_source
 from grader.extraction.writeup.text_tools import plain, split_top
-from grader.models import Array, FilterAnswer, Source, Unreadable
+from grader.models import SINGLE_ANSWER_KEY, Array, FilterAnswer, ProblemId, Source, Unreadable
 from grader.reference import array_from_nested
 
-KEY = "filter"
+P1_KEY = SINGLE_ANSWER_KEY[ProblemId.P1]
+P3_KEY = SINGLE_ANSWER_KEY[ProblemId.P3]
 _MATRIX = re.compile(
     r"\\begin\{(pmatrix|bmatrix|Bmatrix|vmatrix|Vmatrix|matrix|smallmatrix|array)\}"
 )
@@ -140,7 +141,9 @@ def read_p1(sections: list[Section], budget: Budget) -> list[Found]:
     if not items:
         if not has_content(sections):
             return []
-        return [Found(KEY, Unreadable("no matrix found in the answer"), whole_source(sections[-1]))]
+        return [
+            Found(P1_KEY, Unreadable("no matrix found in the answer"), whole_source(sections[-1]))
+        ]
     chosen_items = _p1_choice([it for _, it in items])
     chosen = [(s, it) for c in chosen_items for s, it in items if it is c]
     section = chosen[0][0]
@@ -151,13 +154,13 @@ def read_p1(sections: list[Section], budget: Budget) -> list[Found]:
     for _, it in chosen:
         got = _read(it)
         if isinstance(got, str):
-            return [Found(KEY, Unreadable(got), source)]
+            return [Found(P1_KEY, Unreadable(got), source)]
         arrays.append(got)
     if len(arrays) == 1:
-        return [Found(KEY, FilterAnswer(arrays[0]), source)]
+        return [Found(P1_KEY, FilterAnswer(arrays[0]), source)]
     stacked = _stack(arrays)
     value = Unreadable(stacked) if isinstance(stacked, str) else FilterAnswer(stacked)
-    return [Found(KEY, value, source)]
+    return [Found(P1_KEY, value, source)]
 
 
 # --- P3 --------------------------------------------------------------------------------
@@ -276,8 +279,8 @@ def _source(c: _Candidate) -> Source:
 
 def _found(best: _Candidate) -> Found:
     if isinstance(best.weights, str):
-        return Found(KEY, Unreadable(best.weights), _source(best))
-    return Found(KEY, FilterAnswer(_as_triple(best.weights, best.section)), _source(best))
+        return Found(P3_KEY, Unreadable(best.weights), _source(best))
+    return Found(P3_KEY, FilterAnswer(_as_triple(best.weights, best.section)), _source(best))
 
 
 def read_p3(sections: list[Section], budget: Budget) -> list[Found]:
@@ -296,4 +299,4 @@ def read_p3(sections: list[Section], budget: Budget) -> list[Found]:
             return [_found(pool[-1])]
     if not has_content(sections):
         return []
-    return [Found(KEY, Unreadable("no filter weights found"), whole_source(sections[-1]))]
+    return [Found(P3_KEY, Unreadable("no filter weights found"), whole_source(sections[-1]))]

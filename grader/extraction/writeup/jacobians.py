@@ -16,15 +16,10 @@ from grader.extraction.writeup.math_spans import Span
 from grader.extraction.writeup.sections import Section
 from grader.extraction.writeup.shared import Found, math_spans
 from grader.extraction.writeup.text_tools import split_top
+from grader.latex import LatexError, parse_latex
+from grader.latex.ast import Jacobian
 from grader.models import Derivative, FormulaAnswer, Source
 
-_FRAC = re.compile(
-    r"\\[dtc]?frac\{(?:\\partial|d|\u2202)([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}"
-    r"\{(?:\\partial|d|\u2202)([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}"
-)
-_SLASH = re.compile(
-    r"\(?(?:\\partial|\u2202|d)([^/()]{1,20}?)\)?/\(?(?:\\partial|\u2202|d)([^/()]{1,20}?)\)?"
-)
 _STARTS_DERIVATIVE = re.compile(
     r"\s*(?:\\left\s*)?[(\[]?\s*(?:\\[dtc]?frac\s*\{\s*(?:\\partial|d\s*[yY])|\\partial|\u2202)"
 )
@@ -33,34 +28,17 @@ _TRAILING = re.compile(
     r"(?:\\text\{[^{}]*\}|\\tag\{[^{}]*\}|\\label\{[^{}]*\}|\\[,;:! ]|\\q?quad"
     r"|\\nonumber|\\notag)\Z"
 )
-_TABLE = {
-    ("yL", "bL"): Derivative.DYL_DBL,
-    ("yL", "yL-1"): Derivative.DYL_DYLM1,
-    ("yl", "bl"): Derivative.DYl_DBl,
-    ("yl", "yl-1"): Derivative.DYl_DYlm1,
-    ("yL", "AL"): Derivative.DYL_DAL,
-    ("yL", "Al"): Derivative.DYL_DAl,
-}
 _SEPARATORS = ("\\qquad", "\\quad", "\\text{and}", "\\text{ and }", "\\text{, }", ";", "\\hfill")
-
-
-def _symbol(text: str) -> str:
-    out = re.sub(r"\\(?:mathbf|boldsymbol|bm|mathrm|mathit)", "", text)
-    out = out.replace("\\ell", "l").replace("\\left", "").replace("\\right", "")
-    return re.sub(r"[\s{}_()\\]", "", out)
+_BY_TITLE = {d.title: d for d in Derivative}
 
 
 def derivative_of(lhs: str) -> Derivative | None:
     """Which Jacobian a left-hand side names, or None (an intermediate like dy_L/dy_l)."""
-    text = _LABEL.sub("", lhs).strip()
-    text = re.sub(r"\\(?:left|right|big|Big)\s*", "", text).strip()
-    while text.startswith(("(", "[")) and text.endswith((")", "]")):
-        text = text[1:-1].strip()
-    compact = re.sub(r"\s+", "", text)
-    m = _FRAC.fullmatch(compact) or _SLASH.fullmatch(compact)
-    if m is None:
+    try:
+        e = parse_latex(_LABEL.sub("", lhs))
+    except LatexError:
         return None
-    return _TABLE.get((_symbol(m.group(1)), _symbol(m.group(2))))
+    return _BY_TITLE.get(e.name) if isinstance(e, Jacobian) else None
 
 
 @dataclass

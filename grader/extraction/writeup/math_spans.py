@@ -140,14 +140,3 @@ def scan(text: str) -> Scan:
             continue
         i += 1
     return Scan(tuple(spans), tuple(unclosed))
-
-
-def outside_code(text: str, spans: tuple[Span, ...]) -> str:
-    """The text with fenced code blanked (same length), for prose searches."""
-    parts = list(text)
-    for s in spans:
-        if s.kind is SpanKind.CODE:
-            for k in range(s.start, s.end):
-                if parts[k] != "\n":
-                    parts[k] = " "
-    return "".join(parts)

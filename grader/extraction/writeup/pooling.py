@@ -14,9 +14,16 @@ from grader.extraction.writeup.budget import Budget
 from grader.extraction.writeup.sections import Section
 from grader.extraction.writeup.shared import Found, has_content, whole_source
 from grader.extraction.writeup.text_tools import plain, squeeze
-from grader.models import PoolingAnswer, PoolingForm, Source, Unreadable
+from grader.models import (
+    SINGLE_ANSWER_KEY,
+    PoolingAnswer,
+    PoolingForm,
+    ProblemId,
+    Source,
+    Unreadable,
+)
 
-KEY = "filter"
+KEY = SINGLE_ANSWER_KEY[ProblemId.P2]
 ONE_OVER_K2 = "\\frac{1}{k^2}"
 ONE_OVER_K = "\\frac{1}{k}"
 
@@ -80,15 +87,14 @@ def _value(squeezed: str, words: str) -> str | None:
     return None
 
 
-def _form(squeezed: str, words: str) -> tuple[PoolingForm, str]:
-    """The form and the word that decided it (for the note)."""
+def _form(squeezed: str, words: str) -> PoolingForm:
     if _STRONG_DEPTHWISE.search(words) or (
         _DEPTHWISE_SHAPE.search(squeezed) and not _FULL_SHAPE.search(squeezed)
     ):
-        return PoolingForm.DEPTHWISE, "grouped / per-channel weight"
+        return PoolingForm.DEPTHWISE  # a grouped / per-channel weight
     if _FULL_SHAPE.search(squeezed) or _OFF_DIAGONAL.search(squeezed):
-        return PoolingForm.FULL, "C x C x k x k weight"
-    return PoolingForm.DEPTHWISE, "no channel mixing written"
+        return PoolingForm.FULL  # a C x C x k x k weight
+    return PoolingForm.DEPTHWISE  # no channel mixing written
 
 
 def _stride(words: str, squeezed: str) -> str | None:
@@ -130,7 +136,7 @@ def read_p2(sections: list[Section], budget: Budget) -> tuple[list[Found], list[
     if value is None:
         return [Found(KEY, Unreadable("no filter value (1/k^2, ones, ...) found"), source)], []
     notes: list[str] = []
-    form, _why = _form(squeezed, words)
+    form = _form(squeezed, words)
     off = "0"
     if form is PoolingForm.FULL and not _ZERO_ELSEWHERE.search(squeezed.lower()):
         off = value  # a C x C x k x k weight with one value everywhere mixes channels

@@ -22,7 +22,16 @@ from grader.extraction.writeup.pooling import read_p2
 from grader.extraction.writeup.proof import proof_text
 from grader.extraction.writeup.sections import Section, split
 from grader.extraction.writeup.shared import Found, whole_source
-from grader.models import Answer, AnswerSet, ProblemId, Source, Unreadable
+from grader.models import (
+    SINGLE_ANSWER_KEY,
+    Answer,
+    AnswerSet,
+    CountName,
+    Derivative,
+    ProblemId,
+    Source,
+    Unreadable,
+)
 
 BUDGET_SECONDS = 2.0  # a normal write-up takes milliseconds
 MAX_UNCLOSED_NOTES = 3
@@ -84,6 +93,15 @@ def _whole_document(doc: Document, problem: ProblemId) -> Section:
     return Section(problem, doc.name, 1, doc.text, found.spans, found.unclosed)
 
 
+def _answer_keys(problem: ProblemId) -> tuple[str, ...]:
+    """Every key a problem's answers are stored under, so a failed reader marks each item."""
+    if problem is ProblemId.P6:
+        return tuple(d.value for d in Derivative)
+    if problem is ProblemId.P7:
+        return tuple(c.value for c in CountName)
+    return (SINGLE_ANSWER_KEY[problem],)
+
+
 def _read_problem(problem: ProblemId, sections: list[Section], budget: Budget, st: _State) -> None:
     if problem is ProblemId.P4:
         st.proof = proof_text(sections)
@@ -98,10 +116,9 @@ def _read_problem(problem: ProblemId, sections: list[Section], budget: Budget, s
             f"{problem.value}: the write-up reader failed at {where} "
             f"({type(exc).__name__}: {exc}); the answer needs review by a person"
         )
-        reason = "the grader could not read this answer"
-        found, notes = [Found("filter", Unreadable(reason), whole_source(sections[0]))], []
-        if problem in (ProblemId.P6, ProblemId.P7):
-            found = []  # their keys are per item; the note says what happened
+        unreadable = Unreadable("the grader could not read this answer")
+        source = whole_source(sections[0])
+        found, notes = [Found(k, unreadable, source) for k in _answer_keys(problem)], []
     st.notes.extend(notes)
     st.answers.extend(Answer(problem, f.key, f.value, f.source) for f in found)
 

@@ -60,11 +60,6 @@ def depths(text: str) -> list[int]:
     return out
 
 
-def max_depth(text: str) -> int:
-    d = depths(text)
-    return max(d) if d else 0
-
-
 def split_top(text: str, seps: tuple[str, ...]) -> list[tuple[int, str]]:
     """Split at separators at nesting depth 0; returns (offset, piece) pairs."""
     d = depths(text)
