@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from grader.extraction.folders import SKIPPED_FOLDERS
+
 MAX_BYTES = 2_000_000  # a bigger "code" file is data or output, not something to grade
-# Folders that hold copies or caches, never the student's own answer.
-SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git", "venv", ".venv", "site-packages"}
 
 
 class FileKind(Enum):
@@ -42,7 +42,7 @@ def find_code_files(folder: Path) -> tuple[Path, ...]:
     found = []
     for path in folder.rglob("*"):
         rel = path.relative_to(folder)
-        if any(p in SKIP_DIRS or p.startswith(".") for p in rel.parts[:-1]):
+        if any(p in SKIPPED_FOLDERS or p.startswith(".") for p in rel.parts[:-1]):
             continue
         if path.suffix in (".py", ".ipynb") and path.is_file() and not path.is_symlink():
             found.append(path)
