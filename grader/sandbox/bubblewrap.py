@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from grader.sandbox.host_paths import ETC_FILES, python_paths
+from grader.sandbox.host_paths import ETC_FILES, SYSTEM_DIRS, python_paths
 
 SANDBOX_WORKDIR = "/sandbox/work"
 SANDBOX_PKG = "/sandbox/pkg"
@@ -22,7 +22,7 @@ def bwrap_args(
     args += ["--cap-drop", "ALL"]
     for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL"):
         args += ["--cap-add", cap]
-    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"):
+    for top in SYSTEM_DIRS:
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):

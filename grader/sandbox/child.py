@@ -15,7 +15,8 @@ validates as data and which carries nothing a student could not have returned an
 The fork server (forkserver.py) runs the same `supervise` in a process it forks per task,
 with the task modules already imported; the envelope then goes back on the task's connection.
 
-Imports: the standard library, the wire and layers modules, then the task module (torch).
+Imports: the standard library, the wire, layers and leftovers modules, then the task module
+(torch).
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ import os
 import select
 import signal
 import sys
-import time
 import traceback
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import layers, wire
+from grader.sandbox import layers, leftovers, wire
 
 # Written before student code runs, so later monkeypatching cannot change them.
 _write = os.write
@@ -85,7 +85,7 @@ def supervise(request: dict[str, Any], abort_fd: int | None = None) -> dict[str,
     limit = int(request["result_bytes"])
     ready, result, oversize = _collect(pid, ready_r, result_r, limit, abort_fd)
     _, status = os.waitpid(pid, 0)
-    killed = _kill_leftovers(uid)
+    _kill_leftovers(uid)
     report: dict[str, Any] = {}
     if ready:
         try:
@@ -93,7 +93,6 @@ def supervise(request: dict[str, Any], abort_fd: int | None = None) -> dict[str,
         except (UnicodeDecodeError, json.JSONDecodeError):
             report = {"setup_error": "the worker's layer report was unreadable"}
     return {
-        "started": bool(report.get("layers")) and not report.get("setup_error"),
         "setup_error": report.get("setup_error"),
         "layers": report.get("layers", []) + (["subreaper"] if subreaper else []),
         "warnings": report.get("warnings", []),
@@ -101,7 +100,6 @@ def supervise(request: dict[str, Any], abort_fd: int | None = None) -> dict[str,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "oversize": oversize,
         "result": base64.b64encode(result).decode("ascii"),
-        "leftover_processes_killed": killed,
     }
 
 
@@ -165,26 +163,14 @@ def _kill_quietly(pid: int) -> None:
         pass
 
 
-def _kill_leftovers(uid: int | None) -> int:
+def _kill_leftovers(uid: int | None) -> None:
     """SIGKILL every process of the sandbox uid and every adopted orphan; reap them all."""
     me = os.getpid()
-    killed: set[int] = set()
-    deadline = time.monotonic() + CLEANUP_SECONDS
-    while time.monotonic() < deadline:
-        targets = [
-            pid for pid, ppid, uids in _processes() if pid != me and (ppid == me or uid in uids)
-        ]
-        for pid in targets:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed.add(pid)
-            except (ProcessLookupError, PermissionError):
-                pass
-        reap_exited()
-        if not targets:
-            break
-        time.sleep(0.01)
-    return len(killed)
+    leftovers.kill_matching(
+        lambda p: p.pid != me and (p.ppid == me or uid in p.uids),
+        CLEANUP_SECONDS,
+        after_round=reap_exited,
+    )
 
 
 def reap_exited() -> None:
@@ -196,24 +182,6 @@ def reap_exited() -> None:
             return
         if pid == 0:
             return
-
-
-def _processes() -> list[tuple[int, int, tuple[int, ...]]]:
-    """(pid, parent pid, real/effective/saved/fs uids) of live, non-zombie processes."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status", encoding="utf-8") as stream:
-                fields = dict(line.split(":", 1) for line in stream if ":" in line)
-        except OSError:
-            continue
-        if fields.get("State", "").strip().startswith("Z"):
-            continue
-        uids = tuple(int(u) for u in fields.get("Uid", "").split())
-        found.append((int(entry), int(fields.get("PPid", "0")), uids))
-    return found
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,7 @@ def child_request(
         "bubblewrap": bubblewrap,
         "result_bytes": job.limits.result_bytes,
         "rlimits": {
-            "memory_bytes": job.limits.memory_bytes,
-            "cpu_seconds": job.limits.cpu_seconds,
-            "file_bytes": job.limits.file_bytes,
-            "open_files": job.limits.open_files,
-            "processes": job.limits.processes,
+            f.name: getattr(job.limits, f.name) for f in dataclasses.fields(layers.RlimitValues)
         },
         "landlock": (
             {
@@ -54,13 +51,14 @@ def child_request(
     }
 
 
-def child_env(workdir: str, tmpdir: str) -> dict[str, str]:
-    # No inherited variables: nothing secret reaches the child, and torch stays single-threaded
-    # so RLIMIT_AS holds (each extra thread arena would reserve address space).
+def child_env() -> dict[str, str]:
+    """The environment a supervisor starts with; HOME and TMPDIR are per task, in the request.
+
+    No inherited variables: nothing secret reaches the child, and torch stays single-threaded
+    so RLIMIT_AS holds (each extra thread arena would reserve address space).
+    """
     return {
         "PATH": "/usr/bin:/bin",
-        "HOME": workdir,
-        "TMPDIR": tmpdir,
         "LANG": "C.UTF-8",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",

@@ -7,7 +7,6 @@ When the server is gone before anything was decided, the caller runs the exec pa
 from __future__ import annotations
 
 import os
-import selectors
 import socket
 import threading
 import time
@@ -18,10 +17,10 @@ from typing import Any
 from grader.sandbox import child, forkserver
 from grader.sandbox.bubblewrap import SANDBOX_PKG
 from grader.sandbox.child_request import Job, child_request
-from grader.sandbox.draining import KILL_GRACE_SECONDS, OutputTail
+from grader.sandbox.draining import drain
 from grader.sandbox.fork_servers import forkserver_pool
 from grader.sandbox.leftovers import kill_uid
-from grader.sandbox.run_types import Limits, RawResult
+from grader.sandbox.run_types import Limits, RawResult, envelope_cap
 from grader.sandbox.scratch import scratch
 
 ABORT_SECONDS = child.CLEANUP_SECONDS + 3.0  # a supervisor told to stop must be gone by then
@@ -72,15 +71,33 @@ def _execute_forked(
     writer.start()
     # The wall clock starts at submission: the server's start-up is not the task's time.
     deadline = time.monotonic() + limits.wall_seconds
-    cap = limits.result_bytes * 4 // 3 + 2**20
-    timed_out, envelope, out, err, ended = _pump_forked(channels, deadline, cap)
+    try:
+        drained = drain(
+            channels.stdout,
+            channels.stderr,
+            channels.conn.fileno(),
+            deadline,
+            envelope_cap(limits),
+            _Forked(channels.conn),
+        )
+    finally:
+        channels.conn.close()
+        os.close(channels.stdout)
+        os.close(channels.stderr)
     writer.join(timeout=1)
-    if not ended:
+    if not drained.ended:
         forkserver_pool().forget(server)  # a supervisor that would not stop: take all down
-    elif not envelope and not timed_out and not server.alive(settle_seconds=0.5):
+    elif not drained.envelope and not drained.timed_out and not server.alive(settle_seconds=0.5):
         forkserver_pool().forget(server)
         return None
-    return RawResult(timed_out, envelope, None, out, err)
+    return RawResult(
+        drained.timed_out,
+        drained.envelope,
+        None,
+        drained.stdout,
+        drained.stderr,
+        drained.envelope_overflowed,
+    )
 
 
 def _send_request(conn: socket.socket, frame: bytes) -> None:
@@ -90,58 +107,22 @@ def _send_request(conn: socket.socket, frame: bytes) -> None:
         pass  # the supervisor is gone: its outcome (or the server's death) says why
 
 
-def _pump_forked(
-    channels: forkserver.TaskChannels, deadline: float, cap: int
-) -> tuple[bool, bytes, str, str, bool]:
-    """Drain stdout, stderr and the connection until the supervisor ends it.
+class _Forked:
+    """A forked supervisor: ended when it closed the connection (it exits right after).
 
     At the deadline the connection's sending side is shut down, which makes the supervisor
-    kill the task; it still reports (layers included) and exits. Returns (timed out,
-    envelope, stdout tail, stderr tail, whether the supervisor ended within the grace).
+    kill the task; it still reports (layers included) and exits within ABORT_SECONDS.
     """
-    selector = selectors.DefaultSelector()
-    tails = {channels.stdout: OutputTail(), channels.stderr: OutputTail()}
-    conn_fd = channels.conn.fileno()
-    for fd in (channels.stdout, channels.stderr, conn_fd):
-        os.set_blocking(fd, False)
-        selector.register(fd, selectors.EVENT_READ)
-    envelope = bytearray()
-    timed_out = ended = False
-    stop_by: float | None = None
-    ended_at = 0.0
-    while selector.get_map():
-        now = time.monotonic()
-        if ended and now - ended_at > KILL_GRACE_SECONDS:
-            break  # supervisor gone; output still held open would be a killed leftover's
-        if not ended and not timed_out and now >= deadline:
-            timed_out, stop_by = True, now + ABORT_SECONDS
-            try:
-                channels.conn.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-        if stop_by is not None and not ended and now >= stop_by:
-            break
-        wake = deadline if stop_by is None else stop_by
-        for key, _ in selector.select(timeout=max(0.0, min(0.1, wake - now))):
-            fd = int(key.fd)
-            try:
-                chunk = os.read(fd, 1 << 16)
-            except BlockingIOError:
-                continue
-            except OSError:
-                chunk = b""
-            if not chunk:
-                selector.unregister(fd)
-                if fd == conn_fd:
-                    ended, ended_at = True, time.monotonic()
-            elif fd == conn_fd:
-                if len(envelope) <= cap:
-                    envelope += chunk  # past the cap it is dropped, and read to the end
-            else:
-                tails[fd].add(chunk)
-    selector.close()
-    out, err = tails[channels.stdout].text(), tails[channels.stderr].text()
-    channels.conn.close()
-    os.close(channels.stdout)
-    os.close(channels.stderr)
-    return timed_out, bytes(envelope), out, err, ended
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+
+    def ended(self, envelope_closed: bool) -> bool:
+        return envelope_closed
+
+    def stop(self) -> float:
+        try:
+            self.conn.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        return ABORT_SECONDS

@@ -73,6 +73,6 @@ def server_launch(key: tuple[str, ...]) -> forkserver.Launch:
     readable = tuple(Path(k) for k in key)
     command = bwrap_args(pkg, [(runs, SANDBOX_RUNS)], readable)
     command += [sys.executable, "-I", "-B", "-c", boot]
-    # Each worker sets its own HOME and TMPDIR; the server itself writes nowhere.
-    env = child_env("/", SANDBOX_RUNS)
+    # Each worker sets its own HOME and TMPDIR from its request; the server writes nowhere.
+    env = {**child_env(), "HOME": "/", "TMPDIR": SANDBOX_RUNS}
     return forkserver.Launch(tuple(command), env, home, runs, SANDBOX_RUNS, home / "server.log")

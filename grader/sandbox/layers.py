@@ -132,12 +132,13 @@ def detect() -> tuple[LayerStatus, ...]:
         uid_why = ""
     abi = landlock_abi()
     landlock_why = "" if abi >= 1 else "the kernel does not offer Landlock"
+    seccomp_why = _probe_seccomp()
     return (
         LayerStatus(Layer.RLIMITS, True, ""),
         LayerStatus(Layer.UID, not uid_why, uid_why),
         LayerStatus(Layer.BUBBLEWRAP, not bwrap_why, bwrap_why),
         LayerStatus(Layer.LANDLOCK, not landlock_why, landlock_why),
-        LayerStatus(Layer.SECCOMP, not _probe_seccomp(), _probe_seccomp()),
+        LayerStatus(Layer.SECCOMP, not seccomp_why, seccomp_why),
         LayerStatus(
             Layer.SUBREAPER,
             sys.platform.startswith("linux"),

@@ -9,7 +9,14 @@ import time
 from typing import Any
 
 from grader.sandbox import wire
-from grader.sandbox.run_types import Launcher, Limits, RawResult, RunOutcome, RunStatus
+from grader.sandbox.run_types import (
+    Launcher,
+    Limits,
+    RawResult,
+    RunOutcome,
+    RunStatus,
+    envelope_cap,
+)
 
 
 def interpret(
@@ -40,6 +47,12 @@ def interpret(
         warnings += [str(w) for w in envelope.get("warnings", [])]
     if raw.timed_out:
         return done(RunStatus.TIMEOUT, f"timed out after {limits.wall_seconds:g} s")
+    if envelope is None and raw.envelope_overflowed:
+        return done(
+            RunStatus.CRASHED,
+            "the sandbox's report was larger than the limit of "
+            f"{_size(envelope_cap(limits))}{_last(raw.stderr)}",
+        )
     if envelope is None:
         status = "" if raw.returncode is None else f" (status {raw.returncode})"
         return done(
@@ -75,7 +88,7 @@ def _parse_envelope(data: bytes, limits: Limits) -> dict[str, Any] | None:
     if not data:
         return None
     try:
-        envelope = wire.unpack_single_frame(data, limits.result_bytes * 4 // 3 + 2**20)
+        envelope = wire.unpack_single_frame(data, envelope_cap(limits))
     except wire.WireError:
         return None
     return envelope if isinstance(envelope, dict) else None

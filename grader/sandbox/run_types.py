@@ -21,6 +21,11 @@ class Limits:
     processes: int = 128  # RLIMIT_NPROC for the sandbox uid; torch threads count too
 
 
+def envelope_cap(limits: Limits) -> int:
+    """The largest envelope body a supervisor may send: the result in base64, plus the rest."""
+    return limits.result_bytes * 4 // 3 + 2**20
+
+
 class Launcher(Enum):
     """How the task's sandbox was started (both apply the same layers)."""
 
@@ -59,3 +64,4 @@ class RawResult:
     returncode: int | None
     stdout: str
     stderr: str
+    envelope_overflowed: bool = False  # more than envelope_cap came: it was dropped

@@ -30,46 +30,28 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import layers, tasks
-from grader.sandbox.bubblewrap import SANDBOX_PKG, SANDBOX_RUNS, SANDBOX_WORKDIR
+from grader.sandbox.bubblewrap import SANDBOX_RUNS
 from grader.sandbox.child_request import Job
-from grader.sandbox.draining import KILL_GRACE_SECONDS, OUTPUT_TAIL_BYTES
 from grader.sandbox.exec_path import execute
-from grader.sandbox.fork_path import ABORT_SECONDS, run_forked
-from grader.sandbox.fork_servers import (
-    FORKSERVER_ENV,
-    LANDLOCK_SCOPED_ABI,
-    fork_server,
-    forkserver_enabled,
-    forkserver_pool,
-)
-from grader.sandbox.host_folders import SANDBOX_ROOT
-from grader.sandbox.leftovers import kill_uid, uid_processes
+from grader.sandbox.fork_path import run_forked
+from grader.sandbox.fork_servers import FORKSERVER_ENV, fork_server, forkserver_pool
+from grader.sandbox.leftovers import kill_uid, processes
 from grader.sandbox.outcome import interpret, not_started
-from grader.sandbox.package_view import PACKAGE_DIR
 from grader.sandbox.run_types import Launcher, Limits, RawResult, RunOutcome, RunStatus
 from grader.sandbox.scratch import scratch
-from grader.sandbox.slots import SANDBOX_UID_BASE, SLOTS, is_sandbox_uid, slot
+from grader.sandbox.slots import SANDBOX_UID_BASE, is_sandbox_uid, slot
 
-# The names this module offered before it was split, kept for its callers.
+# Names callers use through this module; the other constants live in their owning modules
+# (draining, fork_path, fork_servers, host_folders, package_view, bubblewrap, slots).
 __all__ = [
-    "ABORT_SECONDS",
     "FORKSERVER_ENV",
-    "KILL_GRACE_SECONDS",
-    "LANDLOCK_SCOPED_ABI",
-    "OUTPUT_TAIL_BYTES",
-    "PACKAGE_DIR",
-    "SANDBOX_PKG",
-    "SANDBOX_ROOT",
     "SANDBOX_RUNS",
     "SANDBOX_UID_BASE",
-    "SANDBOX_WORKDIR",
-    "SLOTS",
     "Launcher",
     "Limits",
     "RunOutcome",
     "RunStatus",
     "available_layers",
-    "forkserver_enabled",
     "forkserver_pool",
     "run_task",
     "sandbox_processes",
@@ -83,7 +65,7 @@ def available_layers() -> tuple[tuple[str, bool, str], ...]:
 
 def sandbox_processes() -> tuple[int, ...]:
     """Pids of live processes running under any sandbox uid (tests use it to find leftovers)."""
-    return tuple(pid for pid, uid in uid_processes() if is_sandbox_uid(uid))
+    return tuple(p.pid for p in processes() if is_sandbox_uid(p.real_uid))
 
 
 def run_task(
@@ -121,11 +103,11 @@ def run_task(
         if why_not:
             warnings.append(why_not)
         if raw is None:
-            # A retry after a dead server gets the full wall time again.
-            begun = started if server is None else time.monotonic()
+            # The wall time counts from the supervisor's launch (a retry after a dead server
+            # gets all of it again); `started` only measures RunOutcome.seconds.
             with scratch(submission_dir, owner) as copy:
                 warnings += copy.warnings
                 job = Job(task, request, limits, readable_data, copy, owner)
-                raw = execute(job, begun)
+                raw = execute(job)
                 kill_uid(uid)
     return interpret(raw, limits, reject_nonfinite, warnings, started, launcher)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,38 +41,68 @@ def scratch(submission_dir: Path, uid: int | None, parent: Path | None = None) -
 
 
 def _copy_submission(source: Path, target: Path) -> list[str]:
-    """Copy regular files and folders; follow only symlinks that stay inside the submission."""
+    """Copy regular files and folders; follow only symlinks that stay inside the submission.
+
+    Every entry is checked on its own, also inside a folder reached through a link (the copy
+    runs as root: nothing may be followed blindly). A folder is entered through a link at most
+    once and the submission itself never, so links can neither loop nor multiply the copy.
+    """
     warnings: list[str] = []
     target.mkdir()
-    for entry in sorted(source.rglob("*")):
-        relative = entry.relative_to(source)
-        if any(part.is_symlink() for part in _between(source, entry)):
-            continue  # inside a symlinked folder: handled (or refused) at the link itself
-        destination = target / relative
-        if entry.is_symlink():
-            resolved = entry.resolve()
-            if not resolved.is_relative_to(source) or not resolved.exists():
-                warnings.append(
-                    f"symlink {relative} -> {os.readlink(entry)} was not copied: "
-                    "it points outside the submission"
-                )
-                continue
-            if resolved.is_dir():
-                shutil.copytree(resolved, destination, symlinks=False, dirs_exist_ok=True)
-            else:
-                shutil.copyfile(resolved, destination)
-        elif entry.is_dir():
+    linked = {source}
+    # (real folder to read, where its copy goes, its path as the student named it)
+    pending = [(source, target, Path())]
+    while pending:
+        folder, destination, shown = pending.pop()
+        try:
             destination.mkdir(exist_ok=True)
-        elif entry.is_file():
-            shutil.copyfile(entry, destination)
-        else:
-            warnings.append(f"{relative} was not copied: it is not a regular file or folder")
+            names = sorted(os.listdir(folder))
+        except OSError as exc:
+            warnings.append(f"{shown} was not copied: {_why(exc)}")
+            continue
+        folders = []
+        for name in names:
+            entry, relative = folder / name, shown / name
+            try:
+                real = _followed(entry, source, linked, relative, warnings)
+                if real is None:
+                    continue
+                mode = os.lstat(real).st_mode
+                if stat.S_ISDIR(mode):
+                    folders.append((real, destination / name, relative))
+                elif stat.S_ISREG(mode):
+                    shutil.copyfile(real, destination / name)
+                else:
+                    warnings.append(
+                        f"{relative} was not copied: it is not a regular file or folder"
+                    )
+            except OSError as exc:
+                warnings.append(f"{relative} was not copied: {_why(exc)}")
+        pending += reversed(folders)  # depth first, in name order; no recursion limit to hit
     return warnings
 
 
-def _between(source: Path, entry: Path) -> list[Path]:
-    parents = [p for p in entry.parents if p.is_relative_to(source) and p != source]
-    return parents
+def _followed(
+    entry: Path, source: Path, linked: set[Path], relative: Path, warnings: list[str]
+) -> Path | None:
+    """The real path to copy `entry` from, or None (with a warning) when it must not be."""
+    if not entry.is_symlink():
+        return entry  # a plain entry of a real folder inside the submission
+    shown = f"symlink {relative} -> {os.readlink(entry)} was not copied"
+    real = Path(os.path.realpath(entry))  # never raises, loops included (then it is absent)
+    if not real.is_relative_to(source) or not os.path.exists(real):
+        warnings.append(f"{shown}: it points outside the submission")
+        return None
+    if real.is_dir():
+        if real in linked:
+            warnings.append(f"{shown}: its folder is copied already (links may not loop or repeat)")
+            return None
+        linked.add(real)
+    return real
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _hand_over(path: Path, uid: int | None) -> None:
