@@ -9,7 +9,6 @@ cannot do this: one dead worker breaks its whole pool and fails every pending st
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import importlib
 import multiprocessing
 import signal
@@ -24,10 +23,9 @@ from pathlib import Path
 from grader.api import StudentReport
 from grader.pipeline import GradeOptions
 from grader.reference import Reference
+from grader.sandbox.layers import set_parent_death_signal
 
 GradeFn = Callable[[Path, Reference, Path, GradeOptions], StudentReport]
-
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -56,8 +54,8 @@ class Done:
 
 def _die_with_parent() -> None:
     # If the grader is SIGKILLed its workers must not finish a student nobody will record.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    with contextlib.suppress(OSError):
+        set_parent_death_signal(signal.SIGKILL)
 
 
 def _worker_main(conn: Connection, job: WorkerJob) -> None:

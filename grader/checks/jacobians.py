@@ -31,15 +31,6 @@ from grader.reference import FormulaMistake, FormulaSpec, P6Spec
 
 TRANSPOSE_MISTAKE = "missing transpose"  # the name used when the reference lists none
 
-TITLES = {
-    Derivative.DYL_DBL: "dy_L/db_L",
-    Derivative.DYL_DYLM1: "dy_L/dy_{L-1}",
-    Derivative.DYl_DBl: "dy_l/db_l",
-    Derivative.DYl_DYlm1: "dy_l/dy_{l-1}",
-    Derivative.DYL_DAL: "dy_L/dA_L",
-    Derivative.DYL_DAl: "dy_L/dA_l",
-}
-
 
 class Kind(Enum):
     CORRECT = "correct"
@@ -84,7 +75,7 @@ def _check_item(spec: P6Spec, item: FormulaSpec, answer: Answer | None) -> Check
     slot = Slot(
         f"P6{item.part} {d.value}",
         ProblemId.P6,
-        f"{spec.title}: {TITLES[d]}",
+        f"{spec.title}: {d.title}",
         item.points,
         spec.visibility,
     )
