@@ -279,6 +279,12 @@ class CheckResult:
     def outcome(self) -> Outcome:
         return outcome_of(self.status)
 
+    @property
+    def full_marks(self) -> bool:
+        """Scored and every point awarded, whoever scored it (a person's 10/10 on P4 counts).
+        The one rule every export uses; the 1e-9 absorbs float sums such as 0.1 + 0.2."""
+        return self.score is not None and self.score >= self.max_score - 1e-9
+
 
 @dataclass(frozen=True)
 class ProblemResult:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tomllib
 import uuid
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,13 +20,21 @@ from test_batch import make_result, start_test_run, write_student
 from grader.api import StudentReport
 from grader.batch import BatchSettings, grade_class
 from grader.batch.commands import export_command, merge_command
+from grader.batch.runner import ClassRun, StudentOutcome
+from grader.batch.summary import summary_table
 from grader.exports.class_summary import render_html, render_markdown, summarize
 from grader.exports.csv_export import RosterError, read_roster, render_csv
 from grader.exports.junit import render_junit
-from grader.exports.regrade import apply_regrade, preview_regrade, render_preview
+from grader.exports.regrade import (
+    RegradePreview,
+    apply_regrade,
+    diff,
+    preview_regrade,
+    render_preview,
+)
 from grader.gradebook import CacheKey, Gradebook, StoredGrading
 from grader.manual_scores import read_manual_scores
-from grader.models import ProblemId, Status
+from grader.models import CheckResult, ProblemId, Status, SubmissionResult
 from grader.pipeline import GradeOptions
 from grader.reference import Reference, load_reference
 from grader.reporting import write_reports
@@ -161,6 +171,84 @@ def test_class_summary_html_escapes_and_draws_the_plot(gradings: tuple[StoredGra
     assert "| P1 | kernel flipped | 2 |" in md
     assert "<script>" not in md
     assert "█" in md  # the text plot
+
+
+def _with_check(result: SubmissionResult, check: CheckResult) -> SubmissionResult:
+    """`result` with the problem of `check` scored by that one check."""
+    problems = tuple(
+        replace(p, checks=(check,)) if p.problem is check.problem else p for p in result.problems
+    )
+    return replace(result, problems=problems)
+
+
+def _p4(status: Status, score: float | None) -> CheckResult:
+    return CheckResult("P4", ProblemId.P4, "Max pooling", status, score, 10.0, "by a person")
+
+
+def test_a_hand_graded_full_score_is_full_marks_in_junit_and_the_summary(tmp_path: Path) -> None:
+    full = {"scores": [10, 10, 5, 10, 20, 25, 20]}
+    students = {
+        "hana": _p4(Status.MANUAL_GRADED, 10.0),
+        "hugo": _p4(Status.MANUAL_GRADED, 7.0),
+        "pia": _p4(Status.MANUAL_PENDING, None),
+        "tom": _p4(Status.PASSED, 10.0),
+    }
+    with Gradebook(tmp_path / "gb.sqlite") as gb:
+        run = start_test_run(gb)
+        for name, p4 in students.items():
+            gb.record(run, name, KEY, _with_check(make_result(name, full), p4), None, None)
+        gradings = gb.current()
+    root = ET.fromstring(render_junit(gradings))
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert suites["hana"].get("failures") == "0" and not suites["hana"].findall(".//failure")
+    assert suites["tom"].get("failures") == "0"
+    hugo = suites["hugo"].findall(".//failure")
+    assert [(f.get("message"), f.get("type")) for f in hugo] == [
+        ("graded by hand: 7 of 10", "manual")
+    ]
+    pia = suites["pia"].findall(".//failure")
+    assert [f.get("message") for f in pia] == ["needs manual grading: pending of 10"]
+    summary = summarize(gradings, "Homework 4")
+    full_marks = {p.problem: p.full for p in summary.problems}
+    assert full_marks[ProblemId.P4] == 2  # hana (by hand) and tom
+    assert full_marks[ProblemId.P1] == 4
+
+
+def test_every_export_writes_a_score_the_same_way(tmp_path: Path) -> None:
+    p1 = CheckResult("P1", ProblemId.P1, "Filter", Status.PARTIAL, 10 / 3, 10.0, "a third")
+    result = make_result("ann", {"scores": [0, 10, 5, 0, 20, 25, 20]})
+    result = _with_check(_with_check(result, p1), _p4(Status.MANUAL_PENDING, None))
+    with Gradebook(tmp_path / "gb.sqlite") as gb:
+        run = start_test_run(gb)
+        grading = gb.record(run, "ann", KEY, result, None, None)
+    # CSV: a missing score is an empty cell.
+    row = list(csv.reader(io.StringIO(render_csv([grading]))))[2]
+    assert row[5:] == ["3.33", "10", "5", "", "20", "25", "20", "83.33"]
+    # JUnit: "pending".
+    failures = {f.get("message") for f in ET.fromstring(render_junit([grading])).iter("failure")}
+    assert failures == {"partial: 3.33 of 10", "needs manual grading: pending of 10"}
+    # The table after a class run and the regrade preview: "-".
+    outcome = StudentOutcome("ann", grading, reused=False, seconds=0.5)
+    class_run = ClassRun(run, (outcome,), seconds=0.5, outside_shard=0)
+    line = summary_table(class_run).splitlines()[1].split()
+    assert line[:10] == ["ann", "3.33", "10", "5", "-", "20", "25", "20", "83.33/100", "graded"]
+    change = diff(None, grading)
+    assert change is not None
+    preview = render_preview(RegradePreview(tmp_path, "h", class_run, (change,), 0))
+    assert "P1: absent -> partial 3.33/10" in preview
+    assert "P4: absent -> needs manual grading -/10" in preview
+    assert re.search(r"^ann +- +83\.33 +n/a +P1, P2", preview, re.M)
+
+
+def test_class_summary_puts_a_dash_where_no_one_was_graded(tmp_path: Path) -> None:
+    with Gradebook(tmp_path / "gb.sqlite") as gb:
+        gb.record(start_test_run(gb), "dan", KEY, None, "killed", None)
+        s = summarize(gb.current(), "Homework 4")
+    assert (s.mean, s.median, s.lowest, s.highest) == (None, None, None, None)
+    html = render_html(s)
+    assert '<span class="v">–</span><span class="k">mean of 0</span>' in html
+    assert '<span class="v">– – –</span><span class="k">lowest – highest</span>' in html
+    assert "| 0 / 1 | – | – | – | – | 0 |" in render_markdown(s)
 
 
 def test_export_and_merge_commands(tmp_path: Path) -> None:

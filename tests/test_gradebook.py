@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from grader.gradebook import (
     submission_hash,
 )
 from grader.gradebook.schema import SCHEMA_VERSION
-from grader.models import ProblemId, Status
+from grader.models import CheckResult, ProblemId, ProblemResult, Status, SubmissionResult
 
 
 def _run(gb: Gradebook) -> int:
@@ -67,6 +68,44 @@ def test_a_grading_reads_back_check_by_check(tmp_path: Path) -> None:
     assert stored.problem_score(ProblemId.P4) is None  # pending
     assert stored.problem_score(ProblemId.P1) == 10.0
     assert stored.content_hash == "content" and stored.cache_key == key.digest
+
+
+def test_a_stored_check_has_full_marks_exactly_when_the_result_did(tmp_path: Path) -> None:
+    cases = [
+        (Status.PASSED, 10.0, 10.0, True),
+        (Status.MANUAL_GRADED, 10.0, 10.0, True),  # a person's full score counts
+        (Status.MANUAL_GRADED, 9.99, 10.0, False),
+        (Status.MANUAL_PENDING, None, 10.0, False),
+        (Status.PARTIAL, 0.1 + 0.2, 0.3, True),  # float sums reach the maximum
+        (Status.PASSED, 0.3, 0.1 + 0.2, True),
+        (Status.FAILED, 0.0, 10.0, False),
+    ]
+    checks = tuple(
+        CheckResult(f"P4 {i}", ProblemId.P4, "proof", status, score, max_score, "f")
+        for i, (status, score, max_score, _) in enumerate(cases)
+    )
+    result = SubmissionResult("ann", (ProblemResult(ProblemId.P4, "proof", checks),))
+    with Gradebook(tmp_path / "gb.sqlite") as gb:
+        stored = gb.record(_run(gb), "ann", CacheKey("c", "r", "m", "s"), result, None, None)
+    expected = [full for *_, full in cases]
+    assert [c.full_marks for c in checks] == expected
+    assert [c.full_marks for c in stored.checks] == expected
+
+
+def test_import_copies_gradings_field_by_field(tmp_path: Path) -> None:
+    result = make_result("ann", {"scores": [10, 5, 0, 0, 20, 25, 20], "p4_pending": True})
+    result = replace(result, notes=("writeup.md was read",), input_errors=("bad key 'p8'",))
+    with Gradebook(tmp_path / "a.sqlite") as source, Gradebook(tmp_path / "b.sqlite") as target:
+        run = _run(source)
+        first = source.record(run, "ann", CacheKey("c", "r", "m", "s"), result, None, tmp_path)
+        failed = source.record(run, "bob", CacheKey("c", "r", "m", "s"), None, "killed", None)
+        assert target.import_from(source) == 2
+        copied = {g.student: g for g in target.current()}
+    # Row ids are the target's own; everything else is carried over as it was.
+    assert replace(copied["ann"], id=first.id, run_id=first.run_id) == first
+    assert replace(copied["bob"], id=failed.id, run_id=failed.run_id) == failed
+    assert copied["ann"].notes == ("writeup.md was read",)
+    assert copied["ann"].input_errors == ("bad key 'p8'",)
 
 
 def test_cache_hit_needs_the_same_key_and_a_success(tmp_path: Path) -> None:

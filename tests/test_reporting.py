@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+import grader.reporting
 from grader.models import (
     CheckResult,
     Outcome,
@@ -30,6 +33,7 @@ from grader.reporting import (
     write_reports,
 )
 from grader.reporting.templating import md_code_block, md_code_span, md_inline
+from grader.reporting.text import points
 
 TITLE = "Homework 4: Mathematical Foundations of Deep Neural Networks"
 HOSTILE = "<script>alert('pwned')</script>"
@@ -437,6 +441,77 @@ def test_bad_numbers_are_refused_with_the_check_named() -> None:
     )
     with pytest.raises(ReportError, match=r"student 'zed', check 'P1': score nan"):
         render_results_json(bad)
+
+
+def test_results_json_passes_full_marks_however_they_were_given() -> None:
+    result = SubmissionResult(
+        student="x",
+        problems=(
+            ProblemResult(P.P1, "t", (check("P1", Status.PASSED, 10.0, 10.0),)),
+            ProblemResult(
+                P.P4,
+                "proof",
+                (
+                    check("P4 a", Status.MANUAL_GRADED, 10.0, 10.0),
+                    check("P4 b", Status.MANUAL_GRADED, 9.5, 10.0),
+                    check("P4 c", Status.MANUAL_PENDING, None, 10.0),
+                ),
+            ),
+            # Points summed in floating point still reach the maximum.
+            ProblemResult(P.P6, "t", (check("P6", Status.PARTIAL, 0.1 + 0.2, 0.3),)),
+            ProblemResult(P.P7, "t", (check("P7", Status.PASSED, 0.3, 0.1 + 0.2),)),
+        ),
+    )
+    tests = {t["name"]: t for t in json.loads(render_results_json(result))["tests"]}
+    status = {name: t["status"] for name, t in tests.items()}
+    assert status == {
+        "P1": "passed",
+        "P4 a": "passed",
+        "P4 b": "failed",
+        "P4 c": "failed",
+        "P6": "passed",
+        "P7": "passed",
+    }
+    assert tests["P4 a"]["extra_data"]["outcome"] == "manual"  # the outcome is not rewritten
+
+
+@pytest.mark.parametrize(
+    ("score", "missing", "written"),
+    [
+        (None, "", ""),
+        (None, "pending", "pending"),
+        (10.0, "-", "10"),
+        (83.5, "-", "83.5"),
+        (10 / 3, "-", "3.33"),
+        (2 / 3, "-", "0.67"),
+        (83.333333, "", "83.33"),
+        (-0.001, "-", "0"),
+        (0.0, "-", "0"),
+        (1e6, "-", "1000000"),
+    ],
+)
+def test_points_rounds_to_two_decimals_and_names_a_missing_score(
+    score: float | None, missing: str, written: str
+) -> None:
+    assert points(score, missing=missing) == written
+
+
+def test_reporting_text_loads_without_jinja2() -> None:
+    # Exports and the batch summary import these two; jinja2 is for the page renderers only.
+    code = (
+        "import sys\n"
+        "import grader.reporting.text, grader.reporting.atomic\n"
+        "import grader.exports.csv_export, grader.exports.junit, grader.batch.summary\n"
+        "assert 'jinja2' not in sys.modules, 'jinja2 was imported'\n"
+        "from grader.reporting import render_html, write_reports, ReportPaths\n"
+        "assert 'jinja2' in sys.modules and callable(render_html)\n"
+        "import grader.reporting as r\n"
+        "assert all(hasattr(r, name) for name in r.__all__)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    with pytest.raises(AttributeError, match="no attribute 'render_pdf'"):
+        grader.reporting.render_pdf  # noqa: B018
 
 
 # --- terminal ---------------------------------------------------------------------------

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from grader.batch.runner import ClassRun, StudentOutcome
 from grader.models import ProblemId
-from grader.reporting.text import number
-
-
-def _cell(value: float | None) -> str:
-    return "-" if value is None else number(value)
+from grader.reporting.text import number, points
 
 
 def _row(o: StudentOutcome) -> list[str]:
@@ -20,7 +16,7 @@ def _row(o: StudentOutcome) -> list[str]:
     state = "reused" if o.reused else f"graded in {o.seconds:.1f} s"
     if pending:
         state += ", awaiting manual scores"
-    return [o.student, *(_cell(g.problem_score(p)) for p in ProblemId), total, state]
+    return [o.student, *(points(g.problem_score(p), missing="-") for p in ProblemId), total, state]
 
 
 def summary_table(run: ClassRun) -> str:

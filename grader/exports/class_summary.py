@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grader.exports.csv_export import problem_maxima
 from grader.gradebook import StoredGrading
-from grader.models import Outcome, ProblemId
+from grader.models import ProblemId
 from grader.reporting.atomic import write_atomic
 from grader.reporting.templating import html_environment, markdown_environment
 from grader.reporting.version import grader_version
@@ -129,12 +129,9 @@ def summarize(gradings: Sequence[StoredGrading], title: str) -> ClassSummary:
         if problem not in maxima:
             continue
         scores = [s for g in graded if (s := g.problem_score(problem)) is not None]
-        full = sum(
-            1
-            for g in graded
-            if all(c.outcome is Outcome.FULL for c in g.checks if c.problem is problem)
-            and any(c.problem is problem for c in g.checks)
-        )
+        # Full marks however they were given: a person's 10/10 on P4 counts.
+        mine = [[c for c in g.checks if c.problem is problem] for g in graded]
+        full = sum(1 for checks in mine if checks and all(c.full_marks for c in checks))
         problems.append(
             ProblemStat(
                 problem,

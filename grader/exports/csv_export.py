@@ -12,6 +12,7 @@ from pathlib import Path
 from grader.gradebook import StoredGrading
 from grader.models import ProblemId
 from grader.reporting.atomic import write_atomic
+from grader.reporting.text import points
 
 IDENTITY_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "Points Possible"
@@ -65,10 +66,6 @@ def read_roster(path: Path) -> dict[str, RosterEntry]:
     return roster
 
 
-def _points(x: float | None) -> str:
-    return "" if x is None else f"{round(x, 4):g}"
-
-
 def _text(value: str) -> str:
     # A cell starting with = + - @ is a formula to a spreadsheet (CSV injection): quote it.
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
@@ -95,7 +92,8 @@ def render_csv(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*IDENTITY_COLUMNS, *columns])
-    possible = [_points(maxima.get(p)) for p in ProblemId] + [_points(sum(maxima.values()))]
+    possible = [points(maxima.get(p), missing="") for p in ProblemId]
+    possible.append(points(sum(maxima.values()), missing=""))
     writer.writerow([POINTS_POSSIBLE, "", "", "", "", *possible])
     for g in sorted(gradings, key=lambda g: g.student):
         who = roster.get(g.student, RosterEntry(g.student, g.student))
@@ -104,7 +102,8 @@ def render_csv(
         else:
             # A problem still waiting for a person stays blank; the total counts it as 0,
             # as results.json does.
-            scores = [_points(g.problem_score(p)) for p in ProblemId] + [_points(g.score)]
+            scores = [points(g.problem_score(p), missing="") for p in ProblemId]
+            scores.append(points(g.score, missing=""))
         writer.writerow([*(_text(c) for c in who.cells()), *scores])
     return out.getvalue()
 

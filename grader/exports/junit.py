@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.gradebook import StoredCheck, StoredGrading
-from grader.models import Outcome
 from grader.reporting.atomic import write_atomic
+from grader.reporting.text import number, points
 
 # Characters XML 1.0 cannot hold at all, even escaped; student text may contain them.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -18,10 +18,6 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 def _clean(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
-
-
-def _points(x: float | None) -> str:
-    return "pending" if x is None else f"{round(x, 4):g}"
 
 
 def _testcase(suite: ET.Element, student: str, check: StoredCheck) -> bool:
@@ -32,14 +28,14 @@ def _testcase(suite: ET.Element, student: str, check: StoredCheck) -> bool:
         classname=_clean(f"{student}.{check.problem.value}"),
     )
     case.set("time", "0")
-    if check.outcome is Outcome.FULL:
+    if check.full_marks:
         return False
     failure = ET.SubElement(
         case,
         "failure",
         message=_clean(
-            f"{check.status.value}: {_points(check.score)} of {_points(check.max_score)}"
-            + (f" ({check.mistake})" if check.mistake else "")
+            f"{check.status.value}: {points(check.score, missing='pending')} of "
+            f"{number(check.max_score)}" + (f" ({check.mistake})" if check.mistake else "")
         ),
         type=check.outcome.value,
     )

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.api import grade_one
+from grader.api import find_submissions, grade_one
 from grader.batch.runner import (
     DEFAULT_SETTINGS,
     BatchSettings,
@@ -29,6 +29,7 @@ from grader.models import Status
 from grader.pipeline import DEFAULT_OPTIONS, GradeOptions
 from grader.reference import Reference
 from grader.reporting.atomic import write_atomic
+from grader.reporting.text import points
 
 WORKSPACE = ".regrade"
 _SAME = 1e-9
@@ -150,8 +151,6 @@ def preview_regrade(
     grade_fn: GradeFn = grade_one,
     on_done: Callable[[StudentOutcome], None] | None = None,
 ) -> RegradePreview:
-    from grader.api import find_submissions
-
     workspace = workspace_of(out_dir, reference)
     students = [f.name for f in find_submissions(class_dir)]
     _copy_manual_scores(out_dir, workspace, students)
@@ -190,14 +189,10 @@ def apply_regrade(preview: RegradePreview, out_dir: Path, gradebook: Gradebook) 
     return len(students)
 
 
-def _points(x: float | None) -> str:
-    return "-" if x is None else f"{round(x, 4):g}"
-
-
 def _status(status: Status | None, score: float | None, max_score: float | None) -> str:
     if status is None:
         return "absent"
-    return f"{status.value} {_points(score)}/{_points(max_score)}"
+    return f"{status.value} {points(score, missing='-')}/{points(max_score, missing='-')}"
 
 
 def render_preview(preview: RegradePreview, applying: bool = False) -> str:
@@ -209,8 +204,8 @@ def render_preview(preview: RegradePreview, applying: bool = False) -> str:
         rows.append(
             (
                 c.student,
-                _points(c.old_score),
-                _points(c.new_score),
+                points(c.old_score, missing="-"),
+                points(c.new_score, missing="-"),
                 delta,
                 ", ".join(k.test_id for k in c.checks) or (c.new_error or c.old_error or ""),
             )

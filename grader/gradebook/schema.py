@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grader.models import Outcome, ProblemId, Status, Visibility, outcome_of
+from grader.models import CheckResult, Outcome, ProblemId, Status, Visibility, outcome_of
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,12 @@ class StoredCheck:
     @property
     def outcome(self) -> Outcome:
         return outcome_of(self.status)
+
+    @property
+    def full_marks(self) -> bool:
+        # Asked of the CheckResult it was stored from, so the rule is written once.
+        fields = (self.test_id, self.problem, self.title, self.status, self.score)
+        return CheckResult(*fields, self.max_score, self.feedback).full_marks
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -76,6 +76,49 @@ def _insert_checks(db: sqlite3.Connection, grading_id: int, checks: Iterable[_Ch
             for position, c in enumerate(checks)
         ],
     )
+
+
+def _insert_grading(
+    db: sqlite3.Connection,
+    *,
+    uid: str,
+    run_id: int,
+    student: str,
+    graded_at: str,
+    content_hash: str,
+    reference_hash: str,
+    manual_hash: str,
+    cache_key: str,
+    score: float | None,
+    max_score: float | None,
+    error: str | None,
+    report_dir: str | None,
+    input_errors: Sequence[str],
+    notes: Sequence[str],
+) -> int:
+    """One row of `gradings` (its checks go in apart, with _insert_checks); returns its id."""
+    cursor = db.execute(
+        "INSERT INTO gradings (uid, run_id, student, graded_at, content_hash, "
+        "reference_hash, manual_hash, cache_key, score, max_score, error, report_dir, "
+        "input_errors, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            uid,
+            run_id,
+            student,
+            graded_at,
+            content_hash,
+            reference_hash,
+            manual_hash,
+            cache_key,
+            score,
+            max_score,
+            error,
+            report_dir,
+            json.dumps(list(input_errors)),
+            json.dumps(list(notes)),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
 
 
 class GradebookError(Exception):
@@ -213,28 +256,23 @@ class Gradebook:
     ) -> StoredGrading:
         """Store one student's grading and make it current, in one transaction."""
         with self._transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO gradings (uid, run_id, student, graded_at, content_hash, "
-                "reference_hash, manual_hash, cache_key, score, max_score, error, report_dir, "
-                "input_errors, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    uuid.uuid4().hex,
-                    run_id,
-                    student,
-                    _now(),
-                    key.content_hash,
-                    key.reference_hash,
-                    key.manual_hash,
-                    key.digest,
-                    None if result is None else result.score,
-                    None if result is None else result.max_score,
-                    error,
-                    None if report_dir is None else str(report_dir),
-                    json.dumps(list(result.input_errors) if result else []),
-                    json.dumps(list(result.notes) if result else []),
-                ),
+            grading_id = _insert_grading(
+                db,
+                uid=uuid.uuid4().hex,
+                run_id=run_id,
+                student=student,
+                graded_at=_now(),
+                content_hash=key.content_hash,
+                reference_hash=key.reference_hash,
+                manual_hash=key.manual_hash,
+                cache_key=key.digest,
+                score=None if result is None else result.score,
+                max_score=None if result is None else result.max_score,
+                error=error,
+                report_dir=None if report_dir is None else str(report_dir),
+                input_errors=result.input_errors if result else (),
+                notes=result.notes if result else (),
             )
-            grading_id = int(cursor.lastrowid or 0)
             if result is not None:
                 _insert_checks(db, grading_id, result.checks())
             db.execute("INSERT OR REPLACE INTO current VALUES (?, ?)", (student, grading_id))
@@ -364,28 +402,23 @@ class Gradebook:
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM gradings WHERE uid = ?", (g.uid,)).fetchone():
                 return False
-            cursor = db.execute(
-                "INSERT INTO gradings (uid, run_id, student, graded_at, content_hash, "
-                "reference_hash, manual_hash, cache_key, score, max_score, error, report_dir, "
-                "input_errors, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    g.uid,
-                    run_id,
-                    g.student,
-                    g.graded_at,
-                    g.content_hash,
-                    g.reference_hash,
-                    g.manual_hash,
-                    g.cache_key,
-                    g.score,
-                    g.max_score,
-                    g.error,
-                    g.report_dir,
-                    json.dumps(list(g.input_errors)),
-                    json.dumps(list(g.notes)),
-                ),
+            new_id = _insert_grading(
+                db,
+                uid=g.uid,
+                run_id=run_id,
+                student=g.student,
+                graded_at=g.graded_at,
+                content_hash=g.content_hash,
+                reference_hash=g.reference_hash,
+                manual_hash=g.manual_hash,
+                cache_key=g.cache_key,
+                score=g.score,
+                max_score=g.max_score,
+                error=g.error,
+                report_dir=g.report_dir,
+                input_errors=g.input_errors,
+                notes=g.notes,
             )
-            new_id = int(cursor.lastrowid or 0)
             _insert_checks(db, new_id, g.checks)
             mine = db.execute(
                 "SELECT g.graded_at, g.uid FROM current c JOIN gradings g ON g.id = c.grading_id "

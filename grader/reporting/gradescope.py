@@ -35,12 +35,6 @@ def _test_name(check: CheckResult) -> str:
     return check.test_id if check.test_id.startswith(pid) else f"{pid} {check.test_id}"
 
 
-def _passed(check: CheckResult) -> bool:
-    # Gradescope knows only passed/failed: anything short of full marks (including an item
-    # still waiting for a person) is "failed"; extra_data.outcome carries the real outcome.
-    return check.score is not None and check.max_score > 0 and check.score >= check.max_score - 1e-9
-
-
 def _output(check: CheckResult) -> str:
     lines = [check.feedback]
     if check.mistake:
@@ -64,7 +58,9 @@ def _test(check: CheckResult) -> Json:
         "name": _test_name(check),
         "score": _points(check.score or 0.0),
         "max_score": _points(check.max_score),
-        "status": "passed" if _passed(check) else "failed",
+        # Gradescope knows only passed/failed: anything short of full marks (including an
+        # item still waiting for a person) is "failed"; extra_data.outcome says more.
+        "status": "passed" if check.full_marks else "failed",
         "output": _output(check),
         "visibility": _VISIBILITY[check.visibility],
         "extra_data": {

@@ -13,8 +13,15 @@ import jinja2
 
 from grader.reporting import text
 
+
+def points_or_dash(x: float | None) -> str:
+    """The `points_or_dash` filter: a dash where there is no score yet (no student graded)."""
+    return text.points(x, missing="–")
+
+
 _FILTERS = {
     "number": text.number,
+    "points_or_dash": points_or_dash,
     "check_score": text.check_score,
     "check_score_of_max": text.check_score_of_max,
     "problem_total": text.problem_total,

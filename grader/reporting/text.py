@@ -17,6 +17,12 @@ def number(x: float) -> str:
     return "0" if text == "-0" else text
 
 
+def points(x: float | None, missing: str) -> str:
+    """A score that may be absent (not graded, waiting for a person): `missing` stands in
+    for it, and each format says that its own way ("", "-", "pending")."""
+    return missing if x is None else number(x)
+
+
 def check_score(check: CheckResult) -> str:
     """The awarded points only: "pending" while a person has not scored it."""
     if check.score is not None:
