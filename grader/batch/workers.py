@@ -27,6 +27,9 @@ from grader.sandbox.layers import set_parent_death_signal
 
 GradeFn = Callable[[Path, Reference, Path, GradeOptions], StudentReport]
 
+READY = "ready"  # a worker's first message: started and preloaded, the clock may run
+WORKER_START_SECONDS = 120.0  # a worker not ready by then gets its student anyway
+
 
 @dataclass(frozen=True)
 class WorkerJob:
@@ -64,6 +67,7 @@ def _worker_main(conn: Connection, job: WorkerJob) -> None:
         # A missing module is the grading function's problem to report, per student.
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    conn.send(READY)
     while True:
         try:
             task = conn.recv()
@@ -103,6 +107,19 @@ class _Slot:
     conn: Connection
     task: Task | None = None
     started: float = 0.0
+    ready: bool = False
+
+
+def _wait_ready(slot: _Slot) -> None:
+    """A student's time limit starts when its worker is up (spawning and importing torch
+    take seconds), not when the worker was asked to start."""
+    if slot.ready:
+        return
+    with contextlib.suppress(EOFError, OSError):
+        if slot.conn.poll(WORKER_START_SECONDS) and slot.conn.recv() == READY:
+            slot.ready = True
+    # Not ready (it died or hangs): the student is sent anyway; _collect reports the death
+    # or the overrun for that student alone.
 
 
 class WorkerPool:
@@ -133,6 +150,7 @@ class WorkerPool:
             while pending or any(s.task is not None for s in self._slots):
                 for slot in self._slots:
                     if slot.task is None and pending:
+                        _wait_ready(slot)
                         slot.task = pending.popleft()
                         slot.started = time.monotonic()
                         # A worker that already died: _collect reports it for this student.

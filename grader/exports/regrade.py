@@ -200,7 +200,9 @@ def render_preview(preview: RegradePreview, applying: bool = False) -> str:
         return f"No score or feedback would change ({preview.unchanged} students checked)."
     rows = [("student", "old", "new", "change", "checks changed")]
     for c in preview.changes:
-        delta = "n/a" if c.delta is None else f"{c.delta:+g}"
+        delta = (
+            "n/a" if c.delta is None else ("+" if c.delta >= 0 else "-") + points(abs(c.delta), "")
+        )
         rows.append(
             (
                 c.student,
