@@ -391,3 +391,16 @@ def test_hostile_submissions_are_contained_on_both_paths(
     for outcome in runs.values():
         if outcome.status is not RunStatus.TIMEOUT or path is Launcher.FORK_SERVER:
             assert set(outcome.layers) == set(LAYERS), (outcome.message, outcome.layers)
+
+
+def test_a_request_larger_than_a_socket_buffer_arrives_whole(tmp_path: Path) -> None:
+    # Student sources travel in the request: a notebook's kept code can be megabytes.
+    padding = "#" + "x" * 4_000_000 + "\n"
+    request = {
+        "source": padding + "def run(x):\n    return x + 1\n",
+        "function": "run",
+        "args": [wire.encode_value(41)],
+    }
+    outcome = run_task("generic.call", request, tmp_path, ROOMY)
+    assert outcome.launcher is Launcher.FORK_SERVER
+    assert _value(outcome) == 42

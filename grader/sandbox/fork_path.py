@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -63,12 +62,9 @@ def _execute_forked(
     except forkserver.ForkServerError:
         forkserver_pool().forget(server)
         return None
-    writer = threading.Thread(
-        target=_send_request,
-        args=(channels.conn, forkserver.request_frame(forked_request)),
-        daemon=True,
-    )
-    writer.start()
+    # Sent whole before draining: the supervisor reads the request before anything else, and
+    # the connection also carries the envelope, which the drain loop reads non-blocking.
+    _send_request(channels.conn, forkserver.request_frame(forked_request), limits.wall_seconds)
     # The wall clock starts at submission: the server's start-up is not the task's time.
     deadline = time.monotonic() + limits.wall_seconds
     try:
@@ -84,7 +80,6 @@ def _execute_forked(
         channels.conn.close()
         os.close(channels.stdout)
         os.close(channels.stderr)
-    writer.join(timeout=1)
     if not drained.ended:
         forkserver_pool().forget(server)  # a supervisor that would not stop: take all down
     elif not drained.envelope and not drained.timed_out and not server.alive(settle_seconds=0.5):
@@ -100,11 +95,14 @@ def _execute_forked(
     )
 
 
-def _send_request(conn: socket.socket, frame: bytes) -> None:
+def _send_request(conn: socket.socket, frame: bytes, seconds: float) -> None:
     try:
+        conn.settimeout(seconds)  # a supervisor that never reads cannot block us forever
         conn.sendall(frame)
     except OSError:
-        pass  # the supervisor is gone: its outcome (or the server's death) says why
+        pass  # the supervisor is gone or stuck: its outcome (or the server's death) says why
+    finally:
+        conn.settimeout(None)
 
 
 class _Forked:
