@@ -380,3 +380,9 @@ def test_huge_literals_are_refused() -> None:
     assert e.value.column == 4
     with pytest.raises(LatexError, match="matrix entry .* too large"):
         to_array(parse_latex(r"\begin{bmatrix} 1 & " + "9" * 400 + r" \end{bmatrix}"))
+
+
+def test_a_number_times_a_matrix_too_large_for_a_float_is_refused() -> None:
+    big = "1" + "0" * 200
+    with pytest.raises(LatexError, match="too large"):
+        to_array(parse_latex(f"{big} \\begin{{bmatrix}} {big} & 1 \\end{{bmatrix}}"))

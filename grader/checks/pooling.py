@@ -9,7 +9,6 @@ the reference's example of the mistake.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import partial
 
@@ -35,8 +34,7 @@ from grader.checks.conv_maps import (
     size_text,
 )
 from grader.formula import FormulaError, UnknownSymbol, evaluate_scalar
-from grader.latex import Expr, parse_latex
-from grader.latex.errors import LatexError
+from grader.latex import Expr, LatexError, parse_latex
 from grader.models import (
     Answer,
     CheckResult,
@@ -126,13 +124,10 @@ def _unknown_symbol(family: _Family, k: int) -> str | None:
 
 def _at(formula: _Formula, k: int) -> float | str:
     """The formula's value at k, or in words why it has none."""
-    try:
-        v = evaluate_scalar(formula.parsed, {"k": float(k)})
-    except (FormulaError, ValueError, ArithmeticError) as exc:
+    try:  # FormulaError also covers a value that is not one finite number
+        return evaluate_scalar(formula.parsed, {"k": float(k)})
+    except (FormulaError, ArithmeticError) as exc:
         return f"the {formula.field} '{formula.text}' cannot be evaluated at k={k} ({exc})"
-    if not math.isfinite(v):
-        return f"the {formula.field} '{formula.text}' is not a finite number at k={k}"
-    return v
 
 
 def _whole(formula: _Formula, k: int, lowest: int, highest: int) -> int | str:

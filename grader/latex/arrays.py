@@ -81,16 +81,16 @@ def to_array(e: Expr) -> Array:
                 raise LatexError(f"the list holds arrays of different shapes ({listed})", e.at)
             return Array((len(parts), *parts[0].shape), tuple(x for p in parts for x in p.values))
         case Mul(left=a, right=b) if _is_array(b) and not _is_array(a):
-            return _scale(to_array(b), constant(a))
+            return _scale(to_array(b), constant(a), e)
         case Mul(left=a, right=b) if _is_array(a) and not _is_array(b):
-            return _scale(to_array(a), constant(b))
+            return _scale(to_array(a), constant(b), e)
         case Div(num=a, den=b) if _is_array(a):
             den = constant(b)
             if den == 0.0:
                 raise LatexError("division by zero", e.at)
-            return _scale(to_array(a), 1.0 / den)
+            return _scale(to_array(a), 1.0 / den, e)
         case Neg(operand=a) if _is_array(a):
-            return _scale(to_array(a), -1.0)
+            return _scale(to_array(a), -1.0, e)
     return Array((), (constant(e),))
 
 
@@ -105,5 +105,6 @@ def _is_array(e: Expr) -> bool:
     return isinstance(e, Matrix | Seq) or (isinstance(e, Neg) and _is_array(e.operand))
 
 
-def _scale(a: Array, s: float) -> Array:
-    return Array(a.shape, tuple(s * x for x in a.values))
+def _scale(a: Array, s: float, e: Expr) -> Array:
+    """A number times an array; a product too large for a float is refused like a number."""
+    return Array(a.shape, tuple(_finite(s * x, e) for x in a.values))
