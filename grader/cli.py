@@ -23,6 +23,8 @@ from grader.cli_common import (
     EXIT_USAGE,
     exit_code,
     load_reference_or_usage_error,
+    no_code_option,
+    out_option,
 )
 from grader.extraction.answers_file import TEMPLATE
 from grader.pipeline import GradeOptions, SubmissionNotFound
@@ -66,16 +68,9 @@ def main() -> None:
 
 @main.command("run")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("reports"),
-    show_default=True,
-    help="Reports go to OUT/<student>/.",
-)
+@out_option
 @reference_option
-@click.option("--no-code", is_flag=True, help="Do not run student code (P5 training, P7).")
+@no_code_option
 @batch_options
 def run(
     path: Path,

@@ -19,6 +19,18 @@ from grader.reference import Reference, ReferenceFormatError, load_reference
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
+out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports"),
+    show_default=True,
+    help="Reports go to OUT/<student>/; the gradebook and class exports to OUT/.",
+)
+no_code_option = click.option(
+    "--no-code", is_flag=True, help="Do not run student code (P5 training, P7)."
+)
+
 
 def load_reference_or_usage_error(path: Path, *, verify: bool = True) -> Reference:
     """The reference, verified against itself unless `verify` is off (check-reference shows

@@ -20,7 +20,13 @@ from grader.batch.runner import BatchSettings, StudentOutcome, plan_class, run_p
 from grader.batch.shard import ShardError, parse_shard
 from grader.batch.summary import summary_table
 from grader.batch.workers import GradeFn
-from grader.cli_common import EXIT_OK, exit_code, load_reference_or_usage_error
+from grader.cli_common import (
+    EXIT_OK,
+    exit_code,
+    load_reference_or_usage_error,
+    no_code_option,
+    out_option,
+)
 from grader.gradebook import DEFAULT_GRADEBOOK, Gradebook, GradebookError
 from grader.pipeline import GradeOptions, SubmissionNotFound
 
@@ -196,13 +202,7 @@ def merge_command(target: Path, sources: tuple[Path, ...], exports_dir: Path | N
     default=DEFAULT_GRADEBOOK,
     show_default=True,
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("reports"),
-    show_default=True,
-)
+@out_option
 @click.option("--assignment", default="HW4", show_default=True, help="Prefix of the CSV columns.")
 @click.option(
     "--roster",
@@ -240,14 +240,8 @@ def export_command(
     required=True,
     help="The edited reference to grade against.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("reports"),
-    show_default=True,
-)
-@click.option("--no-code", is_flag=True, help="Do not run student code (P5 training, P7).")
+@out_option
+@no_code_option
 @click.option("--apply", "apply_", is_flag=True, help="Store the new results and reports.")
 @batch_options
 def regrade_command(
